@@ -41,17 +41,20 @@ impl Key {
     /// Builds `<scope>:<key>`. The key must be non-empty, at most [`MAX_KEY_LEN`] bytes, free of
     /// whitespace and control characters, and must not end with `:` (that would be a family).
     pub(crate) fn new(scope: &str, key: &str) -> Result<Self, CacheError> {
-        if !has_valid_chars(key) || key.ends_with(':') {
-            return Err(CacheError::InvalidKey(key.to_owned()));
-        }
+        validate_key(key)?;
+        Ok(Key::assemble(scope, key))
+    }
+
+    /// `<scope>:<key>` from parts that are already validated.
+    pub(crate) fn assemble(scope: &str, key: &str) -> Self {
         let mut full = String::with_capacity(scope.len() + 1 + key.len());
         full.push_str(scope);
         full.push(':');
         full.push_str(key);
-        Ok(Key {
+        Key {
             full,
             scope_len: scope.len() + 1,
-        })
+        }
     }
 
     /// Builds `<scope>:<key>` for code outside a scope (providers, tools, tests), validating both.
@@ -67,10 +70,88 @@ impl Key {
 
     /// The families this key belongs to, shortest first, each as `<scope>:<prefix>:`.
     pub fn families(&self) -> impl Iterator<Item = &str> + '_ {
-        self.full[self.scope_len..]
-            .match_indices(':')
-            .map(move |(i, _)| &self.full[..self.scope_len + i + 1])
+        self.as_ref().families()
     }
+
+    /// A borrowed view of this key.
+    pub fn as_ref(&self) -> KeyRef<'_> {
+        KeyRef {
+            full: &self.full,
+            scope_len: self.scope_len,
+        }
+    }
+}
+
+/// A borrowed, already validated key: what the hit path passes around, so a cache hit allocates
+/// nothing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct KeyRef<'a> {
+    full: &'a str,
+    scope_len: usize,
+}
+
+impl<'a> KeyRef<'a> {
+    /// The whole key, `<scope>:<key>`.
+    pub fn as_str(&self) -> &'a str {
+        self.full
+    }
+
+    /// The families this key belongs to, shortest first, each as `<scope>:<prefix>:`.
+    pub fn families(&self) -> impl Iterator<Item = &'a str> + 'a {
+        let (full, scope_len) = (self.full, self.scope_len);
+        full[scope_len..]
+            .match_indices(':')
+            .map(move |(i, _)| &full[..scope_len + i + 1])
+    }
+
+    /// An owned copy.
+    pub fn to_key(&self) -> Key {
+        Key {
+            full: self.full.to_owned(),
+            scope_len: self.scope_len,
+        }
+    }
+}
+
+pub(crate) fn validate_key(key: &str) -> Result<(), CacheError> {
+    if has_valid_chars(key) && !key.ends_with(':') {
+        Ok(())
+    } else {
+        Err(CacheError::InvalidKey(key.to_owned()))
+    }
+}
+
+thread_local! {
+    static KEY_BUFFER: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Runs `f` on `<scope>:<key>` assembled in a reused per-thread buffer. `key` must be valid.
+pub(crate) fn with_key_ref<R>(scope: &str, key: &str, f: impl FnOnce(KeyRef<'_>) -> R) -> R {
+    let scope_len = scope.len() + 1;
+    let fill = |buffer: &mut String| {
+        buffer.clear();
+        buffer.push_str(scope);
+        buffer.push(':');
+        buffer.push_str(key);
+    };
+    KEY_BUFFER.with(|cell| match cell.try_borrow_mut() {
+        Ok(mut buffer) => {
+            fill(&mut buffer);
+            f(KeyRef {
+                full: &buffer,
+                scope_len,
+            })
+        }
+        // Re-entered from inside `f` (a provider calling back into a scope): use a fresh one.
+        Err(_) => {
+            let mut buffer = String::new();
+            fill(&mut buffer);
+            f(KeyRef {
+                full: &buffer,
+                scope_len,
+            })
+        }
+    })
 }
 
 /// A fully qualified family, `<scope>:<prefix>:`, validated once.

@@ -26,7 +26,7 @@ mod telemetry;
 
 pub use breaker::BreakerState;
 pub use error::CacheError;
-pub use key::{Family, Key, MAX_KEY_LEN};
+pub use key::{Family, Key, KeyRef, MAX_KEY_LEN};
 pub use manager::{Bookkeeping, CacheConfig, CacheManager};
 pub use provider::{
     CacheProvider, Payload, PayloadFormat, ProviderError, Read, Token, WriteOutcome,

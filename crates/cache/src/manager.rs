@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crate::breaker::{Breaker, BreakerState, Unavailable};
 use crate::flights::Flights;
-use crate::key::{validate_scope, Key};
+use crate::key::{validate_scope, KeyRef};
 use crate::provider::{CacheProvider, ProviderError};
 use crate::providers::{MemoryLimits, MemoryProvider, NoneProvider};
 use crate::{CacheError, CachedScope};
@@ -71,7 +71,7 @@ impl Bypass {
         self.active.store(until.len(), Ordering::Release);
     }
 
-    pub(crate) fn covers(&self, key: &Key) -> bool {
+    pub(crate) fn covers(&self, key: KeyRef<'_>) -> bool {
         if self.active.load(Ordering::Acquire) == 0 {
             return false;
         }

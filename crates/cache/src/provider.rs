@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::key::{Family, Key};
+use crate::key::{Family, Key, KeyRef};
 
 /// What a provider stores: the typed value itself (in-process providers) or its encoded bytes
 /// (providers that cross a process boundary). The provider says which it wants.
@@ -114,7 +114,7 @@ pub trait CacheProvider: Send + Sync + 'static {
 
     /// Answers a read without awaiting, if the provider can (in-process providers). The hit path
     /// then costs no future allocation and no timer.
-    fn read_now(&self, _key: &Key) -> Option<Read> {
+    fn read_now(&self, _key: KeyRef<'_>) -> Option<Read> {
         None
     }
 

@@ -15,7 +15,7 @@ use serde::Serialize;
 use crate::breaker::Unavailable;
 use crate::envelope;
 use crate::flights::{ReleaseOnDrop, SharedLoad, Slot};
-use crate::key::{Family, Key};
+use crate::key::{validate_key, with_key_ref, Family, Key, KeyRef};
 use crate::manager::Core;
 use crate::provider::{Payload, PayloadFormat, Read, Token, WriteOutcome};
 use crate::telemetry::ScopeMetrics;
@@ -101,11 +101,18 @@ impl CachedScope {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
     {
-        let key = Key::new(&self.inner.name, key)?;
-        let token = match self.lookup(&key).await {
+        validate_key(key)?;
+        let name = &self.inner.name;
+        // In-process providers answer without allocating or awaiting; others need a round trip.
+        let lookup = match with_key_ref(name, key, |key| self.lookup_now(key)) {
+            Some(lookup) => lookup,
+            None => self.lookup(&Key::assemble(name, key)).await,
+        };
+        let token = match lookup {
             Lookup::Hit(value) => return Ok(value),
             Lookup::Miss(token) => token,
         };
+        let key = Key::assemble(name, key);
         self.note_ttl(ttl);
         let load = {
             let mut slots = self.inner.core.flights.lock();
@@ -276,7 +283,7 @@ impl CachedScope {
     }
 
     /// Turns a provider read into a lookup, counting hits and misses.
-    fn settle<T: CacheValue>(&self, key: &Key, read: Result<Read, Unavailable>) -> Lookup<T> {
+    fn settle<T: CacheValue>(&self, key: KeyRef<'_>, read: Result<Read, Unavailable>) -> Lookup<T> {
         let m = &self.inner.metrics;
         match read {
             Ok(Read::Hit(payload)) => match decode::<T>(payload) {
@@ -289,7 +296,7 @@ impl CachedScope {
                     // not write back under a token we do not have.
                     m.decode_failures.increment(1);
                     let core = Arc::clone(&self.inner.core);
-                    let key = key.clone();
+                    let key = key.to_key();
                     tokio::spawn(async move { core.call(core.provider.invalidate(&key)).await });
                     m.misses.increment(1);
                     Lookup::Miss(None)
@@ -307,40 +314,44 @@ impl CachedScope {
         }
     }
 
-    async fn lookup<T: CacheValue>(&self, key: &Key) -> Lookup<T> {
+    /// A lookup that needs no await: bypassed keys, and providers that answer in-process.
+    fn lookup_now<T: CacheValue>(&self, key: KeyRef<'_>) -> Option<Lookup<T>> {
         let core = &self.inner.core;
         if core.bypass.covers(key) {
             self.inner.metrics.bypassed.increment(1);
-            return Lookup::Miss(None);
+            return Some(Lookup::Miss(None));
         }
-        let read = match core.provider.read_now(key) {
-            Some(read) => Ok(read),
-            None => core.call(core.provider.read(key)).await,
-        };
-        self.settle(key, read)
+        core.provider
+            .read_now(key)
+            .map(|read| self.settle(key, Ok(read)))
+    }
+
+    async fn lookup<T: CacheValue>(&self, key: &Key) -> Lookup<T> {
+        if let Some(lookup) = self.lookup_now(key.as_ref()) {
+            return lookup;
+        }
+        let core = &self.inner.core;
+        let read = core.call(core.provider.read(key)).await;
+        self.settle(key.as_ref(), read)
     }
 
     async fn lookup_many<T: CacheValue>(&self, keys: &[Key]) -> Vec<Lookup<T>> {
         let core = &self.inner.core;
         let mut out: Vec<Option<Lookup<T>>> = Vec::with_capacity(keys.len());
         let mut remote: Vec<usize> = Vec::new();
-        for (i, key) in keys.iter().enumerate() {
-            if core.bypass.covers(key) {
-                self.inner.metrics.bypassed.increment(1);
-                out.push(Some(Lookup::Miss(None)));
-            } else if let Some(read) = core.provider.read_now(key) {
-                out.push(Some(self.settle(key, Ok(read))));
-            } else {
-                out.push(None);
-                remote.push(i);
+        for key in keys {
+            let now = self.lookup_now(key.as_ref());
+            if now.is_none() {
+                remote.push(out.len());
             }
+            out.push(now);
         }
         if !remote.is_empty() {
             let batch: Vec<Key> = remote.iter().map(|&i| keys[i].clone()).collect();
             match core.call(core.provider.read_many(&batch)).await {
                 Ok(reads) if reads.len() == batch.len() => {
                     for (&i, read) in remote.iter().zip(reads) {
-                        out[i] = Some(self.settle(&keys[i], Ok(read)));
+                        out[i] = Some(self.settle(keys[i].as_ref(), Ok(read)));
                     }
                 }
                 Ok(_) => {
@@ -350,7 +361,7 @@ impl CachedScope {
                         ))
                     };
                     for &i in &remote {
-                        out[i] = Some(self.settle(&keys[i], Err(broken())));
+                        out[i] = Some(self.settle(keys[i].as_ref(), Err(broken())));
                     }
                 }
                 Err(reason) => {
@@ -422,12 +433,11 @@ impl CachedScope {
             if result.is_err() {
                 scope.inner.metrics.load_errors.increment(1);
             }
-            // Waiters get the result first; the write-back (possibly slow) happens after, while
-            // the slot still lets late readers join instead of loading again.
-            let _ = deliver.send(result.clone());
+            // Store first, then answer: when `wrap` returns, the value is readable (G1).
             if let (Ok(value), Some(token)) = (&result, token) {
                 scope.write_back(&key, &token, value, ttl).await;
             }
+            let _ = deliver.send(result);
         });
         shared_outcome(delivered)
     }
@@ -480,21 +490,21 @@ impl CachedScope {
             if result.is_err() {
                 metrics.load_errors.increment(1);
             }
-            let _ = deliver.send(result.clone());
-            if let Ok(found) = result {
+            if let Ok(found) = &result {
                 for (id, key, token) in &writes {
                     if let Some(token) = token {
                         scope.write_back(key, token, &found[id], ttl).await;
                     }
                 }
             }
+            let _ = deliver.send(result);
         });
         shared_outcome(delivered)
     }
 
     async fn write_back<T: CacheValue>(&self, key: &Key, token: &Token, value: &T, ttl: Duration) {
         let core = &self.inner.core;
-        if core.bypass.covers(key) {
+        if core.bypass.covers(key.as_ref()) {
             return;
         }
         let Some(payload) = encode(core.provider.payload_format(), value) else {

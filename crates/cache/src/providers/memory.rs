@@ -20,7 +20,7 @@ use async_trait::async_trait;
 use moka::sync::Cache;
 use moka::Expiry;
 
-use crate::key::{Family, Key};
+use crate::key::{Family, Key, KeyRef};
 use crate::provider::{
     CacheProvider, Payload, PayloadFormat, ProviderError, Read, Token, WriteOutcome,
 };
@@ -46,6 +46,7 @@ impl Default for MemoryLimits {
     }
 }
 
+#[derive(Clone)]
 struct Entry {
     payload: Payload,
     /// The clock value of the token it was loaded under.
@@ -56,15 +57,15 @@ struct Entry {
 
 struct EntryExpiry;
 
-impl Expiry<String, Arc<Entry>> for EntryExpiry {
-    fn expire_after_create(&self, _: &String, entry: &Arc<Entry>, _: Instant) -> Option<Duration> {
+impl Expiry<String, Entry> for EntryExpiry {
+    fn expire_after_create(&self, _: &String, entry: &Entry, _: Instant) -> Option<Duration> {
         Some(entry.ttl)
     }
 
     fn expire_after_update(
         &self,
         _: &String,
-        entry: &Arc<Entry>,
+        entry: &Entry,
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
@@ -92,7 +93,7 @@ struct Guarded {
 }
 
 struct Inner {
-    values: Cache<String, Arc<Entry>>,
+    values: Cache<String, Entry>,
     guarded: Mutex<Guarded>,
     /// Written only while `guarded` is held; read lock-free-ish on the hit path.
     family_marks: RwLock<HashMap<String, FamilyMark>>,
@@ -120,7 +121,7 @@ impl MemoryProvider {
         let min_weight = (limits.max_bytes / limits.max_entries.max(1)).clamp(1, u32::MAX as u64);
         let values = Cache::builder()
             .max_capacity(limits.max_bytes)
-            .weigher(|_: &String, entry: &Arc<Entry>| entry.weight)
+            .weigher(|_: &String, entry: &Entry| entry.weight)
             .expire_after(EntryExpiry)
             .build();
         MemoryProvider {
@@ -175,7 +176,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 
 impl Inner {
     /// Whether some invalidation newer than `stamp` covers `key` through one of its families.
-    fn family_invalidated_since(&self, key: &Key, stamp: u64) -> bool {
+    fn family_invalidated_since(&self, key: KeyRef<'_>, stamp: u64) -> bool {
         if stamp >= self.newest_family_mark.load(Ordering::Acquire) {
             return false;
         }
@@ -187,7 +188,7 @@ impl Inner {
             .any(|f| marks.get(f).is_some_and(|m| m.mark > stamp))
     }
 
-    fn issue_token(self: &Arc<Self>, key: &Key) -> Token {
+    fn issue_token(self: &Arc<Self>, key: KeyRef<'_>) -> Token {
         let mut guarded = lock(&self.guarded);
         guarded
             .leases
@@ -203,10 +204,10 @@ impl Inner {
         Token::with_lease(vec![now], Box::new(lease))
     }
 
-    fn read(self: &Arc<Self>, key: &Key) -> Read {
+    fn read(self: &Arc<Self>, key: KeyRef<'_>) -> Read {
         if let Some(entry) = self.values.get(key.as_str()) {
             if !self.family_invalidated_since(key, entry.stamp) {
-                return Read::Hit(entry.payload.clone());
+                return Read::Hit(entry.payload);
             }
         }
         Read::Miss(self.issue_token(key))
@@ -231,12 +232,12 @@ impl CacheProvider for MemoryProvider {
         false
     }
 
-    fn read_now(&self, key: &Key) -> Option<Read> {
+    fn read_now(&self, key: KeyRef<'_>) -> Option<Read> {
         Some(self.inner.read(key))
     }
 
     async fn read(&self, key: &Key) -> Result<Read, ProviderError> {
-        Ok(self.inner.read(key))
+        Ok(self.inner.read(key.as_ref()))
     }
 
     async fn write(
@@ -253,7 +254,7 @@ impl CacheProvider for MemoryProvider {
         let inner = &self.inner;
         let mut guarded = lock(&inner.guarded);
         let key_mark = guarded.leases.get(key.as_str()).map_or(0, |l| l.mark);
-        if key_mark > stamp || inner.family_invalidated_since(key, stamp) {
+        if key_mark > stamp || inner.family_invalidated_since(key.as_ref(), stamp) {
             return Ok(WriteOutcome::Refused);
         }
         guarded.longest_ttl = guarded.longest_ttl.max(ttl);
@@ -268,9 +269,7 @@ impl CacheProvider for MemoryProvider {
             ttl,
             weight: weight.max(inner.min_weight),
         };
-        inner
-            .values
-            .insert(key.as_str().to_owned(), Arc::new(entry));
+        inner.values.insert(key.as_str().to_owned(), entry);
         Ok(WriteOutcome::Stored)
     }
 
@@ -315,7 +314,7 @@ impl CacheProvider for MemoryProvider {
         };
         let guarded = lock(&self.inner.guarded);
         let key_mark = guarded.leases.get(key.as_str()).map_or(0, |l| l.mark);
-        key_mark <= *stamp && !self.inner.family_invalidated_since(key, *stamp)
+        key_mark <= *stamp && !self.inner.family_invalidated_since(key.as_ref(), *stamp)
     }
 
     fn bookkeeping_len(&self) -> usize {

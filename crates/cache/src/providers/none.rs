@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::key::{Family, Key};
+use crate::key::{Family, Key, KeyRef};
 use crate::provider::{
     CacheProvider, Payload, PayloadFormat, ProviderError, Read, Token, WriteOutcome,
 };
@@ -28,7 +28,7 @@ impl CacheProvider for NoneProvider {
         false
     }
 
-    fn read_now(&self, _key: &Key) -> Option<Read> {
+    fn read_now(&self, _key: KeyRef<'_>) -> Option<Read> {
         Some(Read::Miss(Token::new(Vec::new())))
     }
 
