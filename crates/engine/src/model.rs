@@ -1,0 +1,261 @@
+//! The domain types the engine computes with and the service returns as JSON (camelCase,
+//! timestamps in RFC 3339 UTC, absent values as `null`).
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+/// The result of one health check run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CheckStatus {
+    Healthy,
+    Degraded,
+    Unhealthy,
+}
+
+impl CheckStatus {
+    /// `degraded` and `unhealthy` count as down.
+    pub fn is_down(self) -> bool {
+        self != CheckStatus::Healthy
+    }
+}
+
+/// A system's (or check's) rolled-up health.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Health {
+    Healthy,
+    Degraded,
+    Unhealthy,
+    /// No result yet. Opens nothing and closes nothing.
+    Unknown,
+}
+
+impl Health {
+    /// The status this health counts as down with, if it is down.
+    pub fn down_status(self) -> Option<CheckStatus> {
+        match self {
+            Health::Degraded => Some(CheckStatus::Degraded),
+            Health::Unhealthy => Some(CheckStatus::Unhealthy),
+            Health::Healthy | Health::Unknown => None,
+        }
+    }
+}
+
+impl From<CheckStatus> for Health {
+    fn from(s: CheckStatus) -> Self {
+        match s {
+            CheckStatus::Healthy => Health::Healthy,
+            CheckStatus::Degraded => Health::Degraded,
+            CheckStatus::Unhealthy => Health::Unhealthy,
+        }
+    }
+}
+
+/// What caused (or held) a down interval.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DownSource {
+    Healthcheck,
+    Incident,
+}
+
+/// One interval of a health timeline during which a system (or check) was down.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DownInterval {
+    pub start: Timestamp,
+    /// `None` while the interval is open (it ends at `now`).
+    pub end: Option<Timestamp>,
+    /// The worst status seen during the interval.
+    pub worst: CheckStatus,
+    pub source: DownSource,
+}
+
+/// A maintenance window's status, derived from time (and cancellation).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum MaintenanceStatus {
+    Scheduled,
+    InProgress,
+    Completed,
+    Cancelled,
+}
+
+/// A planned window `[startAt, endAt)` for a set of systems.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceWindow {
+    pub start_at: Timestamp,
+    pub end_at: Timestamp,
+    pub cancelled: bool,
+}
+
+impl MaintenanceWindow {
+    /// The status at `now`.
+    pub fn status(&self, now: Timestamp) -> MaintenanceStatus {
+        if self.cancelled {
+            MaintenanceStatus::Cancelled
+        } else if now < self.start_at {
+            MaintenanceStatus::Scheduled
+        } else if now < self.end_at {
+            MaintenanceStatus::InProgress
+        } else {
+            MaintenanceStatus::Completed
+        }
+    }
+}
+
+/// How an objective's window is laid over time.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WindowKind {
+    /// The last `windowDays` days up to now.
+    #[default]
+    Rolling,
+    /// The current ISO week (Monday 00:00), in the objective's time zone.
+    Week,
+    /// The current calendar month.
+    Month,
+    /// The current calendar quarter.
+    Quarter,
+}
+
+/// Whether an objective's budget counts upstream outages.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum DependencyExclusion {
+    /// Every minute the system was down counts.
+    #[default]
+    Strict,
+    /// Minutes during which an upstream was also down are attributed to it and do not count.
+    SelfOnly,
+}
+
+/// Thresholds dashboards and notifications use to flag an objective.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BurnRateThresholds {
+    /// Budget consumed (percent) at which an objective is flagged as a warning.
+    pub warning_percent: f64,
+    /// Budget consumed (percent) at which an objective is flagged as critical.
+    pub critical_percent: f64,
+    /// The 1-hour burn rate that pages on a 30-day window (scaled for other windows).
+    pub fast_burn_multiplier: f64,
+}
+
+impl Default for BurnRateThresholds {
+    fn default() -> Self {
+        BurnRateThresholds {
+            warning_percent: 50.0,
+            critical_percent: 80.0,
+            fast_burn_multiplier: 14.4,
+        }
+    }
+}
+
+/// "System S (or one of its checks) is available at least `target` % of the window."
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Objective {
+    pub id: String,
+    pub system_id: String,
+    pub health_check_id: Option<String>,
+    pub name: Option<String>,
+    /// Percent, 0..=100.
+    pub target: f64,
+    /// 1..=3650; the window length of rolling objectives.
+    pub window_days: u32,
+    pub window_kind: WindowKind,
+    /// IANA time zone calendar windows are aligned in; `None` is UTC.
+    pub time_zone: Option<String>,
+    pub dependency_exclusion: DependencyExclusion,
+    pub excluded_dependency_ids: Vec<String>,
+    pub exclude_maintenance_windows: bool,
+    pub burn_rate_thresholds: BurnRateThresholds,
+    pub created_at: Timestamp,
+    pub updated_at: Timestamp,
+}
+
+/// Whose outage a stretch of downtime is.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AttributionType {
+    /// The system's own.
+    #[serde(rename = "self")]
+    Own,
+    /// An upstream system's, down at the same time.
+    Upstream,
+}
+
+/// A stretch of an objective's downtime with one attribution and one source.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DowntimeSegment {
+    pub start: Timestamp,
+    /// `None` when the segment is still open at `now`.
+    pub end: Option<Timestamp>,
+    pub duration_seconds: f64,
+    pub attribution_type: AttributionType,
+    pub upstream_system_id: Option<String>,
+    pub source: DownSource,
+}
+
+/// Minutes of downtime per source within the window.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AttributionEntry {
+    pub source_type: AttributionType,
+    pub system_id: Option<String>,
+    pub minutes: f64,
+}
+
+/// The objective's tier, most severe first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Breaching,
+    Degraded,
+    AtRisk,
+    Healthy,
+}
+
+/// The highest multi-window burn alert firing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum AlertLevel {
+    None,
+    Ticket,
+    Page,
+}
+
+/// Burn rate per look-back window (`5m` .. `3d`); `null` when the target allows no downtime.
+pub type BurnRates = BTreeMap<String, Option<f64>>;
+
+/// Everything a dashboard shows about one objective at one instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Status {
+    pub objective_id: String,
+    pub system_id: String,
+    pub target: f64,
+    pub window_days: u32,
+    pub current_availability: f64,
+    pub strict_availability: f64,
+    pub error_budget_total_minutes: f64,
+    pub error_budget_consumed_minutes: f64,
+    pub error_budget_consumed_strict_minutes: f64,
+    pub error_budget_remaining_minutes: f64,
+    pub error_budget_remaining_percent: f64,
+    pub burn_rate: Option<f64>,
+    pub is_breaching: bool,
+    pub has_open_downtime: bool,
+    pub tier: Tier,
+    pub attribution: Vec<AttributionEntry>,
+    pub burn_rates: BurnRates,
+    pub alerts: AlertLevel,
+    pub time_to_exhaustion_minutes: Option<f64>,
+    pub computed_at: Timestamp,
+}
