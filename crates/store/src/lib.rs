@@ -1,0 +1,234 @@
+//! `slod-store`: everything slod persists, behind one `Store` API over two backends.
+//!
+//! SQLite is the embedded default (one file, created on first start, WAL mode); PostgreSQL lets
+//! several replicas share one database. Both run the same SQL through sqlx's `Any` driver:
+//! times are epoch milliseconds and booleans 0/1, so every value is an integer, a float or
+//! text on both. Where the dialects differ (row locks), the code says so.
+//!
+//! Writes that must not interleave per system (recording results, which moves the health
+//! timeline) lock the system's row on PostgreSQL, which holds across replicas; on SQLite, which
+//! is one process by definition, they take an in-process lock.
+
+mod checks;
+mod migrate;
+mod model;
+mod results;
+mod systems;
+mod tokens;
+
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::{Any, AnyPool, Executor, Transaction};
+use tokio::sync::{Mutex, MutexGuard};
+
+pub use model::*;
+pub use systems::{Page, MAX_PAGE};
+
+/// What went wrong in the store, in terms a caller can answer with a status code.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The named entity does not exist.
+    #[error("{kind} {id:?} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The change contradicts stored data (duplicate id, dependency cycle, out-of-order result).
+    #[error("{0}")]
+    Conflict(String),
+    /// A field refers to something that does not exist.
+    #[error("{field}: {message}")]
+    Invalid { field: String, message: String },
+    /// The database failed or is unreachable.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+}
+
+impl StoreError {
+    pub(crate) fn not_found(kind: &'static str, id: &str) -> Self {
+        StoreError::NotFound {
+            kind,
+            id: id.to_owned(),
+        }
+    }
+}
+
+/// Which database is behind the store.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// How to open a store.
+#[derive(Clone, Debug, Default)]
+pub struct StoreOptions {
+    /// On PostgreSQL, keep every table in this schema (created if missing). Lets test runs and
+    /// deployments share one database without colliding.
+    pub pg_schema: Option<String>,
+    /// Pool size; a default suited to the backend when `None`.
+    pub max_connections: Option<u32>,
+}
+
+/// The one storage API. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    /// SQLite only: serializes write transactions (SQLite has one writer anyway; taking turns
+    /// here avoids busy errors instead of retrying them).
+    write_lock: Option<Arc<Mutex<()>>>,
+}
+
+/// A write transaction; on SQLite it also holds the write lock.
+pub(crate) struct WriteTx<'a> {
+    pub(crate) tx: Transaction<'static, Any>,
+    _turn: Option<MutexGuard<'a, ()>>,
+}
+
+pub(crate) fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+pub(crate) fn ts(ms: i64) -> Timestamp {
+    Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
+}
+
+fn is_valid_schema_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 63
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+}
+
+impl Store {
+    /// Opens (and for SQLite, creates) the database at `url`: `sqlite://path` or
+    /// `postgres://...`. Does not migrate; call [`Store::migrate`].
+    pub async fn open(url: &str) -> Result<Store, StoreError> {
+        Store::open_with(url, StoreOptions::default()).await
+    }
+
+    /// Opens with explicit options.
+    pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        sqlx::any::install_default_drivers();
+        let backend = if url.starts_with("sqlite:") {
+            Backend::Sqlite
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Backend::Postgres
+        } else {
+            return Err(StoreError::Invalid {
+                field: "databaseUrl".into(),
+                message: format!("expected sqlite://... or postgres://..., got {url:?}"),
+            });
+        };
+        let url = match backend {
+            // Create the file on first start.
+            Backend::Sqlite if !url.contains('?') && !url.contains(":memory:") => {
+                format!("{url}?mode=rwc")
+            }
+            _ => url.to_owned(),
+        };
+        let connect = AnyConnectOptions::from_str(&url)?;
+        let schema = match (&options.pg_schema, backend) {
+            (Some(schema), Backend::Postgres) => {
+                if !is_valid_schema_name(schema) {
+                    return Err(StoreError::Invalid {
+                        field: "pgSchema".into(),
+                        message: "expected [a-z0-9_]{1,63}".into(),
+                    });
+                }
+                let setup = AnyPoolOptions::new()
+                    .max_connections(1)
+                    .connect_with(connect.clone())
+                    .await?;
+                setup
+                    .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                    .await?;
+                setup.close().await;
+                Some(schema.clone())
+            }
+            _ => None,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(options.max_connections.unwrap_or(match backend {
+                Backend::Sqlite => 8,
+                Backend::Postgres => 16,
+            }))
+            .acquire_timeout(Duration::from_secs(10))
+            .after_connect(move |conn, _meta| {
+                let schema = schema.clone();
+                Box::pin(async move {
+                    match (backend, schema) {
+                        (Backend::Sqlite, _) => {
+                            conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;").await?;
+                        }
+                        (Backend::Postgres, Some(schema)) => {
+                            conn.execute(format!("SET search_path TO {schema}").as_str()).await?;
+                        }
+                        (Backend::Postgres, None) => {}
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(connect)
+            .await?;
+        let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
+        Ok(Store {
+            pool,
+            backend,
+            write_lock,
+        })
+    }
+
+    /// The backend behind this store.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// Closes every connection (waits for those in use).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+        let turn = match &self.write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(WriteTx { tx, _turn: turn })
+    }
+
+    /// Serializes writes to one system's timeline within `tx`: a row lock on PostgreSQL (holds
+    /// across replicas); on SQLite the write lock is already held. Fails if the system is gone.
+    pub(crate) async fn lock_system(
+        &self,
+        tx: &mut WriteTx<'_>,
+        system_id: &str,
+    ) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Postgres => "SELECT id FROM systems WHERE id = $1 FOR UPDATE",
+            Backend::Sqlite => "SELECT id FROM systems WHERE id = $1",
+        };
+        let found = sqlx::query(sql)
+            .bind(system_id)
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+        found
+            .map(|_| ())
+            .ok_or_else(|| StoreError::not_found("system", system_id))
+    }
+}
+
+/// A new random id.
+pub(crate) fn new_id() -> String {
+    uuid::Uuid::new_v4().to_string()
+}

@@ -1,0 +1,411 @@
+//! Recording check results, and the health timeline they move.
+//!
+//! Every result is applied at its own time (`at`, which may lie in the past for back-fill): it
+//! moves its check's timeline and re-rolls the system's health, opening or closing the system's
+//! down interval at that time. All of it happens in one transaction under the system's lock, so
+//! concurrent ingest for one system (even on several replicas) serializes, and the database's
+//! unique partial indexes guarantee at most one open interval per system and per check.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use slod_engine::health::{rollup, transition, CheckState, Transition};
+use slod_engine::{CheckStatus, DownInterval, DownSource, Health};
+use sqlx::Row;
+
+use crate::checks::{check_from_row, parse_status, status_str};
+use crate::{
+    ms, ts, CheckHealth, CheckResult, Ingested, NewResult, Store, StoreError, SystemHealth, WriteTx,
+};
+
+/// How far in the future a result's `at` may lie (clock skew between agent and server).
+pub const MAX_FUTURE_SKEW_MS: i64 = 60_000;
+
+fn health_str(h: Health) -> &'static str {
+    match h {
+        Health::Healthy => "healthy",
+        Health::Degraded => "degraded",
+        Health::Unhealthy => "unhealthy",
+        Health::Unknown => "unknown",
+    }
+}
+
+fn parse_health(s: &str) -> Health {
+    match s {
+        "healthy" => Health::Healthy,
+        "degraded" => Health::Degraded,
+        "unhealthy" => Health::Unhealthy,
+        _ => Health::Unknown,
+    }
+}
+
+/// An open interval: its row id and worst status so far.
+#[derive(Clone, Copy)]
+struct Open {
+    id: i64,
+    worst: CheckStatus,
+}
+
+/// A system's timeline state, loaded under its lock and changed result by result.
+struct Timeline {
+    system_id: String,
+    /// check id -> (enabled, latest status)
+    checks: HashMap<String, CheckState>,
+    system_open: Option<Open>,
+    check_open: HashMap<String, Open>,
+    health: Health,
+    since: Option<i64>,
+    last_transition: Option<i64>,
+    changed: bool,
+}
+
+impl Timeline {
+    async fn load(w: &mut WriteTx<'_>, system_id: &str) -> Result<Timeline, StoreError> {
+        let mut checks = HashMap::new();
+        for row in sqlx::query("SELECT id, enabled, latest_status FROM checks WHERE system_id = $1")
+            .bind(system_id)
+            .fetch_all(&mut *w.tx)
+            .await?
+        {
+            let latest: Option<String> = row.try_get("latest_status")?;
+            checks.insert(
+                row.try_get::<String, _>("id")?,
+                CheckState {
+                    enabled: row.try_get::<i64, _>("enabled")? != 0,
+                    latest: latest.as_deref().and_then(parse_status),
+                },
+            );
+        }
+        let mut system_open = None;
+        let mut check_open = HashMap::new();
+        for row in sqlx::query("SELECT id, check_id, worst FROM down_intervals WHERE system_id = $1 AND end_at IS NULL")
+            .bind(system_id)
+            .fetch_all(&mut *w.tx)
+            .await?
+        {
+            let worst: String = row.try_get("worst")?;
+            let open = Open { id: row.try_get("id")?, worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy) };
+            match row.try_get::<Option<String>, _>("check_id")? {
+                Some(check) => {
+                    check_open.insert(check, open);
+                }
+                None => system_open = Some(open),
+            }
+        }
+        let row = sqlx::query(
+            "SELECT status, since, last_transition FROM system_health WHERE system_id = $1",
+        )
+        .bind(system_id)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let (health, since, last_transition) = match row {
+            Some(row) => (
+                parse_health(&row.try_get::<String, _>("status")?),
+                row.try_get("since")?,
+                row.try_get("last_transition")?,
+            ),
+            None => (Health::Unknown, None, None),
+        };
+        Ok(Timeline {
+            system_id: system_id.to_owned(),
+            checks,
+            system_open,
+            check_open,
+            health,
+            since,
+            last_transition,
+            changed: false,
+        })
+    }
+
+    /// Applies `transition` to one timeline (a check's, or the system's when `check` is `None`).
+    async fn apply(
+        w: &mut WriteTx<'_>,
+        system_id: &str,
+        check: Option<&str>,
+        open: &mut Option<Open>,
+        change: Transition,
+        at: i64,
+    ) -> Result<bool, StoreError> {
+        match change {
+            Transition::Open(worst) => {
+                let row = sqlx::query(
+                    "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, $2, $3, NULL, $4, 'healthcheck') RETURNING id",
+                )
+                .bind(system_id)
+                .bind(check)
+                .bind(at)
+                .bind(status_str(worst))
+                .fetch_one(&mut *w.tx)
+                .await?;
+                *open = Some(Open {
+                    id: row.try_get("id")?,
+                    worst,
+                });
+            }
+            Transition::Worsen(worst) => {
+                let current = open.as_mut().expect("worsen applies to an open interval");
+                sqlx::query("UPDATE down_intervals SET worst = $1 WHERE id = $2")
+                    .bind(status_str(worst))
+                    .bind(current.id)
+                    .execute(&mut *w.tx)
+                    .await?;
+                current.worst = worst;
+            }
+            Transition::Close => {
+                let current = open.take().expect("close applies to an open interval");
+                sqlx::query("UPDATE down_intervals SET end_at = $1 WHERE id = $2")
+                    .bind(at)
+                    .bind(current.id)
+                    .execute(&mut *w.tx)
+                    .await?;
+            }
+            Transition::None => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Re-rolls the system's health and moves its timeline at `at` (never before its previous
+    /// transition).
+    async fn reroll(&mut self, w: &mut WriteTx<'_>, at: i64) -> Result<(), StoreError> {
+        let states: Vec<CheckState> = self.checks.values().copied().collect();
+        let health = rollup(&states, false);
+        let at = at.max(self.last_transition.unwrap_or(i64::MIN));
+        let change = transition(self.system_open.map(|o| o.worst), health);
+        if Timeline::apply(w, &self.system_id, None, &mut self.system_open, change, at).await? {
+            self.last_transition = Some(at);
+            self.changed = true;
+        }
+        if health != self.health && health != Health::Unknown {
+            self.health = health;
+            self.since = Some(at);
+        }
+        Ok(())
+    }
+
+    async fn save(&self, w: &mut WriteTx<'_>) -> Result<(), StoreError> {
+        sqlx::query("UPDATE system_health SET status = $1, since = $2, last_transition = $3 WHERE system_id = $4")
+            .bind(health_str(self.health))
+            .bind(self.since)
+            .bind(self.last_transition)
+            .bind(&self.system_id)
+            .execute(&mut *w.tx)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Records `results` of a check, in time order, and moves the health timelines.
+    ///
+    /// A result older than the check's latest (or than the one before it in the batch) is a
+    /// conflict, and so is one more than a minute in the future; either way nothing is recorded.
+    pub async fn record_results(
+        &self,
+        check_id: &str,
+        results: &[NewResult],
+        now: Timestamp,
+    ) -> Result<Ingested, StoreError> {
+        let system_id: String = sqlx::query("SELECT system_id FROM checks WHERE id = $1")
+            .bind(check_id)
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or_else(|| StoreError::not_found("check", check_id))?
+            .try_get("system_id")?;
+        let mut w = self.begin_write().await?;
+        self.lock_system(&mut w, &system_id).await?;
+        // Read under the lock: another writer may have moved the check meanwhile.
+        let check_row = sqlx::query("SELECT latest_at FROM checks WHERE id = $1")
+            .bind(check_id)
+            .fetch_optional(&mut *w.tx)
+            .await?
+            .ok_or_else(|| StoreError::not_found("check", check_id))?;
+        let mut previous: Option<i64> = check_row.try_get("latest_at")?;
+        let now_ms = ms(now);
+        let mut times = Vec::with_capacity(results.len());
+        for (i, result) in results.iter().enumerate() {
+            let at = result.at.map_or(now_ms, ms);
+            if at > now_ms + MAX_FUTURE_SKEW_MS {
+                return Err(StoreError::Invalid {
+                    field: format!("results[{i}].at"),
+                    message: "lies more than a minute in the future".into(),
+                });
+            }
+            if let Some(previous) = previous.filter(|p| at < *p) {
+                return Err(StoreError::Conflict(format!(
+                    "result {i} at {} is older than the check's previous result at {}",
+                    ts(at),
+                    ts(previous)
+                )));
+            }
+            previous = Some(at);
+            times.push(at);
+        }
+
+        let mut timeline = Timeline::load(&mut w, &system_id).await?;
+        let health_before = timeline.health;
+        for (result, &at) in results.iter().zip(&times) {
+            sqlx::query("INSERT INTO check_results (check_id, status, at, latency_ms, message) VALUES ($1, $2, $3, $4, $5)")
+                .bind(check_id)
+                .bind(status_str(result.status))
+                .bind(at)
+                .bind(result.latency_ms)
+                .bind(&result.message)
+                .execute(&mut *w.tx)
+                .await?;
+            let mut open = timeline.check_open.remove(check_id);
+            let change = transition(open.map(|o| o.worst), result.status.into());
+            if Timeline::apply(&mut w, &system_id, Some(check_id), &mut open, change, at).await? {
+                timeline.changed = true;
+            }
+            if let Some(open) = open {
+                timeline.check_open.insert(check_id.to_owned(), open);
+            }
+            if let Some(state) = timeline.checks.get_mut(check_id) {
+                state.latest = Some(result.status);
+            }
+            timeline.reroll(&mut w, at).await?;
+        }
+        if let (Some(last), Some(&at)) = (results.last(), times.last()) {
+            sqlx::query("UPDATE checks SET latest_status = $1, latest_at = $2 WHERE id = $3")
+                .bind(status_str(last.status))
+                .bind(at)
+                .bind(check_id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        timeline.save(&mut w).await?;
+        w.tx.commit().await?;
+        Ok(Ingested {
+            accepted: results.len(),
+            system_id,
+            health_before,
+            health_after: timeline.health,
+            timeline_changed: timeline.changed,
+        })
+    }
+
+    /// Re-rolls a system's health at `now` after its set of checks changed (a check deleted,
+    /// enabled or disabled). Returns whether its health or timeline changed.
+    pub(crate) async fn reroll_health(
+        &self,
+        w: &mut WriteTx<'_>,
+        system_id: &str,
+        now: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut timeline = Timeline::load(w, system_id).await?;
+        let before = timeline.health;
+        timeline.reroll(w, ms(now)).await?;
+        timeline.save(w).await?;
+        Ok(timeline.changed || timeline.health != before)
+    }
+
+    /// A check's results in `[from, to]`, newest first, at most `limit`.
+    pub async fn list_results(
+        &self,
+        check_id: &str,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        limit: usize,
+    ) -> Result<Vec<CheckResult>, StoreError> {
+        if self.get_check(check_id).await?.is_none() {
+            return Err(StoreError::not_found("check", check_id));
+        }
+        let rows = sqlx::query(
+            "SELECT status, at, latency_ms, message FROM check_results WHERE check_id = $1 AND at >= $2 AND at <= $3 ORDER BY at DESC, id DESC LIMIT $4",
+        )
+        .bind(check_id)
+        .bind(from.map_or(i64::MIN, ms))
+        .bind(to.map_or(i64::MAX, ms))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let status: String = row.try_get("status")?;
+                Ok(CheckResult {
+                    check_id: check_id.to_owned(),
+                    status: parse_status(&status).unwrap_or(CheckStatus::Unhealthy),
+                    at: ts(row.try_get("at")?),
+                    latency_ms: row.try_get("latency_ms")?,
+                    message: row.try_get("message")?,
+                })
+            })
+            .collect()
+    }
+
+    /// A system's rolled-up health with each check's part, or `None` if it does not exist.
+    pub async fn system_health(&self, system_id: &str) -> Result<Option<SystemHealth>, StoreError> {
+        let Some(row) = sqlx::query("SELECT status, since FROM system_health WHERE system_id = $1")
+            .bind(system_id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let checks =
+            sqlx::query("SELECT * FROM checks WHERE system_id = $1 ORDER BY created_at, id")
+                .bind(system_id)
+                .fetch_all(&self.pool)
+                .await?
+                .iter()
+                .map(|row| {
+                    let c = check_from_row(row)?;
+                    Ok(CheckHealth {
+                        check_id: c.id,
+                        name: c.name,
+                        kind: c.kind,
+                        enabled: c.enabled,
+                        status: c.latest_status,
+                        at: c.latest_at,
+                    })
+                })
+                .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Some(SystemHealth {
+            system_id: system_id.to_owned(),
+            status: parse_health(&row.try_get::<String, _>("status")?),
+            since: row.try_get::<Option<i64>, _>("since")?.map(ts),
+            checks,
+        }))
+    }
+
+    /// The down intervals of a system (or, with `check_id`, of one check) that end after
+    /// `since` or are still open, oldest first.
+    pub async fn down_intervals(
+        &self,
+        system_id: &str,
+        check_id: Option<&str>,
+        since: Timestamp,
+    ) -> Result<Vec<DownInterval>, StoreError> {
+        let rows = match check_id {
+            None => sqlx::query(
+                "SELECT start_at, end_at, worst, source FROM down_intervals WHERE system_id = $1 AND check_id IS NULL AND (end_at IS NULL OR end_at > $2) ORDER BY start_at",
+            )
+            .bind(system_id)
+            .bind(ms(since)),
+            Some(check) => sqlx::query(
+                "SELECT start_at, end_at, worst, source FROM down_intervals WHERE check_id = $1 AND (end_at IS NULL OR end_at > $2) ORDER BY start_at",
+            )
+            .bind(check)
+            .bind(ms(since)),
+        }
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let worst: String = row.try_get("worst")?;
+                let source: String = row.try_get("source")?;
+                Ok(DownInterval {
+                    start: ts(row.try_get("start_at")?),
+                    end: row.try_get::<Option<i64>, _>("end_at")?.map(ts),
+                    worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
+                    source: if source == "incident" {
+                        DownSource::Incident
+                    } else {
+                        DownSource::Healthcheck
+                    },
+                })
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,531 @@
+//! One suite, both backends: every case runs on SQLite (a fresh file) and on PostgreSQL (a fresh
+//! schema in `DATABASE_URL`). Without `DATABASE_URL` the PostgreSQL cases print that they were
+//! skipped; with `SLOD_REQUIRE_SERVICES=1` a missing database is a failure.
+
+use jiff::{Timestamp, ToSpan};
+use slod_engine::{CheckStatus, Health};
+use slod_store::*;
+
+async fn sqlite() -> Option<Store> {
+    let path = std::env::temp_dir().join(format!("slod-test-{}.db", uuid::Uuid::new_v4()));
+    let store = Store::open(&format!("sqlite://{}", path.display()))
+        .await
+        .unwrap();
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+async fn postgres() -> Option<Store> {
+    let Ok(url) = std::env::var("DATABASE_URL") else {
+        if std::env::var("SLOD_REQUIRE_SERVICES").is_ok_and(|v| v == "1") {
+            panic!("SLOD_REQUIRE_SERVICES=1 but DATABASE_URL is not set");
+        }
+        eprintln!("skipped: DATABASE_URL is not set");
+        return None;
+    };
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let options = StoreOptions {
+        pg_schema: Some(schema),
+        max_connections: Some(8),
+    };
+    let store = Store::open_with(&url, options)
+        .await
+        .expect("DATABASE_URL must be reachable");
+    store.migrate().await.unwrap();
+    Some(store)
+}
+
+/// Each case as `sqlite_<name>` and `postgres_<name>`.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod on_sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(s) = super::sqlite().await { super::$name(s).await } } )* }
+        mod on_postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { if let Some(s) = super::postgres().await { super::$name(s).await } } )* }
+    };
+}
+
+conformance!(
+    systems_crud_and_dependencies,
+    dependency_cycles_are_conflicts,
+    systems_list_pages_with_a_cursor,
+    deleting_a_system_deletes_what_hangs_off_it,
+    checks_crud,
+    backdated_results_build_the_timeline,
+    out_of_order_and_future_results_change_nothing,
+    worst_enabled_check_wins_and_disabling_rerolls,
+    concurrent_ingest_keeps_one_open_interval,
+    tokens_are_found_by_hash_and_revoked,
+    migrating_twice_is_a_no_op,
+);
+
+fn now() -> Timestamp {
+    "2026-06-30T12:00:00Z".parse().unwrap()
+}
+
+fn mins(m: i64) -> Timestamp {
+    now().checked_add(m.minutes()).unwrap()
+}
+
+fn system(id: &str, deps: &[&str]) -> NewSystem {
+    NewSystem {
+        id: Some(id.into()),
+        name: format!("System {id}"),
+        description: None,
+        depends_on: deps.iter().map(|d| d.to_string()).collect(),
+    }
+}
+
+fn push_check(name: &str) -> NewCheck {
+    NewCheck {
+        name: name.into(),
+        kind: CheckKind::Push,
+        target: None,
+        interval_seconds: 60,
+        timeout_ms: 5000,
+        expect_status: [200, 299],
+        enabled: true,
+    }
+}
+
+fn result(status: CheckStatus, at: Timestamp) -> NewResult {
+    NewResult {
+        status,
+        at: Some(at),
+        latency_ms: Some(12.5),
+        message: None,
+    }
+}
+
+async fn systems_crud_and_dependencies(s: Store) {
+    s.create_system(system("db", &[]), now()).await.unwrap();
+    let api = s
+        .create_system(system("api", &["db", "db"]), now())
+        .await
+        .unwrap();
+    assert_eq!(api.depends_on, ["db"]);
+    assert!(matches!(
+        s.create_system(system("api", &[]), now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        s.create_system(system("web", &["nope"]), now()).await,
+        Err(StoreError::Invalid { .. })
+    ));
+    assert!(
+        s.get_system("web").await.unwrap().is_none(),
+        "a failed create leaves nothing behind"
+    );
+    let generated = s
+        .create_system(
+            NewSystem {
+                name: "anon".into(),
+                ..NewSystem::default()
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(generated.id.len(), 36);
+
+    let patched = s
+        .update_system(
+            "api",
+            SystemPatch {
+                description: Some(Some("REST".into())),
+                ..SystemPatch::default()
+            },
+            mins(5),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (patched.name.as_str(), patched.description.as_deref()),
+        ("System api", Some("REST"))
+    );
+    assert_eq!(
+        patched.depends_on,
+        ["db"],
+        "omitted fields keep their values"
+    );
+    assert_eq!(patched.updated_at, mins(5));
+    let cleared = s
+        .update_system(
+            "api",
+            SystemPatch {
+                description: Some(None),
+                depends_on: Some(vec![]),
+                ..SystemPatch::default()
+            },
+            now(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (cleared.description.as_deref(), cleared.depends_on.len()),
+        (None, 0)
+    );
+    assert!(matches!(
+        s.update_system("ghost", SystemPatch::default(), now())
+            .await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(s.get_system("api").await.unwrap().unwrap(), cleared);
+}
+
+async fn dependency_cycles_are_conflicts(s: Store) {
+    s.create_system(system("a", &[]), now()).await.unwrap();
+    s.create_system(system("b", &["a"]), now()).await.unwrap();
+    s.create_system(system("c", &["b"]), now()).await.unwrap();
+    let cycle = SystemPatch {
+        depends_on: Some(vec!["c".into()]),
+        ..SystemPatch::default()
+    };
+    assert!(matches!(
+        s.update_system("a", cycle, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    let own = SystemPatch {
+        depends_on: Some(vec!["a".into()]),
+        ..SystemPatch::default()
+    };
+    assert!(matches!(
+        s.update_system("a", own, now()).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(
+        s.get_system("a")
+            .await
+            .unwrap()
+            .unwrap()
+            .depends_on
+            .is_empty(),
+        "nothing changed"
+    );
+    let graph = s.dependency_graph().await.unwrap();
+    assert_eq!(graph["c"], ["b"]);
+}
+
+async fn systems_list_pages_with_a_cursor(s: Store) {
+    for i in 0..7 {
+        s.create_system(system(&format!("s{i}"), &[]), now())
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = s.list_systems(3, cursor.as_deref()).await.unwrap();
+        seen.extend(page.items.iter().map(|s| s.id.clone()));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["s0", "s1", "s2", "s3", "s4", "s5", "s6"]);
+    assert_eq!(s.list_systems(7, None).await.unwrap().next_cursor, None);
+}
+
+async fn deleting_a_system_deletes_what_hangs_off_it(s: Store) {
+    s.create_system(system("db", &[]), now()).await.unwrap();
+    s.create_system(system("api", &["db"]), now())
+        .await
+        .unwrap();
+    let check = s
+        .create_check("db", push_check("ping"), now())
+        .await
+        .unwrap();
+    s.record_results(
+        &check.id,
+        &[result(CheckStatus::Unhealthy, mins(-10))],
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(s.delete_system("db").await.unwrap());
+    assert!(!s.delete_system("db").await.unwrap());
+    assert!(s.get_check(&check.id).await.unwrap().is_none());
+    assert!(s
+        .down_intervals("db", None, mins(-100))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(s.system_health("db").await.unwrap().is_none());
+    assert!(s
+        .get_system("api")
+        .await
+        .unwrap()
+        .unwrap()
+        .depends_on
+        .is_empty());
+}
+
+async fn checks_crud(s: Store) {
+    assert!(matches!(
+        s.create_check("ghost", push_check("x"), now()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    s.create_system(system("web", &[]), now()).await.unwrap();
+    let http = NewCheck {
+        kind: CheckKind::Http,
+        target: Some("http://127.0.0.1:9/".into()),
+        ..push_check("home")
+    };
+    let c = s.create_check("web", http, now()).await.unwrap();
+    assert_eq!(s.list_checks("web").await.unwrap(), [c.clone()]);
+    assert_eq!(s.probe_checks().await.unwrap().len(), 1);
+    let (updated, _) = s
+        .update_check(
+            &c.id,
+            CheckPatch {
+                timeout_ms: Some(900),
+                enabled: Some(false),
+                ..CheckPatch::default()
+            },
+            mins(1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (updated.timeout_ms, updated.enabled, updated.name.as_str()),
+        (900, false, "home")
+    );
+    assert!(s.probe_checks().await.unwrap().is_empty());
+    assert!(matches!(
+        s.list_checks("ghost").await,
+        Err(StoreError::NotFound { .. })
+    ));
+    assert_eq!(
+        s.delete_check(&c.id, now()).await.unwrap().map(|d| d.0),
+        Some("web".to_owned())
+    );
+    assert!(s.delete_check(&c.id, now()).await.unwrap().is_none());
+}
+
+async fn backdated_results_build_the_timeline(s: Store) {
+    s.create_system(system("pay", &[]), now()).await.unwrap();
+    let c = s
+        .create_check("pay", push_check("agent"), now())
+        .await
+        .unwrap();
+    assert_eq!(
+        s.system_health("pay").await.unwrap().unwrap().status,
+        Health::Unknown
+    );
+    let batch = [
+        result(CheckStatus::Healthy, mins(-180)),
+        result(CheckStatus::Unhealthy, mins(-120)),
+        result(CheckStatus::Healthy, mins(-60)),
+    ];
+    let ingested = s.record_results(&c.id, &batch, now()).await.unwrap();
+    assert_eq!(
+        (
+            ingested.accepted,
+            ingested.health_before,
+            ingested.health_after
+        ),
+        (3, Health::Unknown, Health::Healthy)
+    );
+    assert!(ingested.timeline_changed);
+    let system = s.down_intervals("pay", None, mins(-1000)).await.unwrap();
+    assert_eq!(system.len(), 1);
+    assert_eq!(
+        (system[0].start, system[0].end),
+        (mins(-120), Some(mins(-60)))
+    );
+    let check = s
+        .down_intervals("pay", Some(&c.id), mins(-1000))
+        .await
+        .unwrap();
+    assert_eq!(
+        (check[0].start, check[0].end),
+        (mins(-120), Some(mins(-60)))
+    );
+    let health = s.system_health("pay").await.unwrap().unwrap();
+    assert_eq!(
+        (health.status, health.since),
+        (Health::Healthy, Some(mins(-60)))
+    );
+    assert_eq!(health.checks[0].status, Some(CheckStatus::Healthy));
+    let listed = s.list_results(&c.id, None, None, 10).await.unwrap();
+    assert_eq!(
+        listed.iter().map(|r| r.at).collect::<Vec<_>>(),
+        [mins(-60), mins(-120), mins(-180)]
+    );
+    let windowed = s
+        .list_results(&c.id, Some(mins(-130)), Some(mins(-61)), 10)
+        .await
+        .unwrap();
+    assert_eq!(windowed.len(), 1);
+
+    // Degraded then unhealthy while down: one interval, worst = unhealthy; unknown closes nothing.
+    s.record_results(&c.id, &[result(CheckStatus::Degraded, mins(-30))], now())
+        .await
+        .unwrap();
+    s.record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(-20))], now())
+        .await
+        .unwrap();
+    let open = s.down_intervals("pay", None, mins(-40)).await.unwrap();
+    assert_eq!(open.len(), 1);
+    assert_eq!(
+        (open[0].start, open[0].end, open[0].worst),
+        (mins(-30), None, CheckStatus::Unhealthy)
+    );
+}
+
+async fn out_of_order_and_future_results_change_nothing(s: Store) {
+    s.create_system(system("ord", &[]), now()).await.unwrap();
+    let c = s
+        .create_check("ord", push_check("agent"), now())
+        .await
+        .unwrap();
+    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
+        .await
+        .unwrap();
+    let older = s
+        .record_results(
+            &c.id,
+            &[
+                result(CheckStatus::Unhealthy, mins(-5)),
+                result(CheckStatus::Unhealthy, mins(-20)),
+            ],
+            now(),
+        )
+        .await;
+    assert!(matches!(older, Err(StoreError::Conflict(_))), "{older:?}");
+    let future = s
+        .record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(10))], now())
+        .await;
+    assert!(matches!(future, Err(StoreError::Invalid { .. })));
+    assert_eq!(
+        s.list_results(&c.id, None, None, 10).await.unwrap().len(),
+        1,
+        "the good half of a bad batch is not kept"
+    );
+    assert!(s
+        .down_intervals("ord", None, mins(-100))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(matches!(
+        s.record_results("ghost", &[], now()).await,
+        Err(StoreError::NotFound { .. })
+    ));
+    // Same time as the latest is not older.
+    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
+        .await
+        .unwrap();
+}
+
+async fn worst_enabled_check_wins_and_disabling_rerolls(s: Store) {
+    s.create_system(system("multi", &[]), now()).await.unwrap();
+    let a = s
+        .create_check("multi", push_check("a"), now())
+        .await
+        .unwrap();
+    let b = s
+        .create_check("multi", push_check("b"), now())
+        .await
+        .unwrap();
+    s.record_results(&a.id, &[result(CheckStatus::Healthy, mins(-50))], now())
+        .await
+        .unwrap();
+    let i = s
+        .record_results(&b.id, &[result(CheckStatus::Degraded, mins(-40))], now())
+        .await
+        .unwrap();
+    assert_eq!(i.health_after, Health::Degraded);
+    let i = s
+        .record_results(&a.id, &[result(CheckStatus::Unhealthy, mins(-30))], now())
+        .await
+        .unwrap();
+    assert_eq!(i.health_after, Health::Unhealthy);
+    let i = s
+        .record_results(&a.id, &[result(CheckStatus::Healthy, mins(-20))], now())
+        .await
+        .unwrap();
+    assert_eq!(i.health_after, Health::Degraded, "b is still degraded");
+    let (_, changed) = s
+        .update_check(
+            &b.id,
+            CheckPatch {
+                enabled: Some(false),
+                ..CheckPatch::default()
+            },
+            mins(-10),
+        )
+        .await
+        .unwrap();
+    assert!(changed);
+    assert_eq!(
+        s.system_health("multi").await.unwrap().unwrap().status,
+        Health::Healthy
+    );
+    let down = s.down_intervals("multi", None, mins(-100)).await.unwrap();
+    assert_eq!(down.len(), 1);
+    assert_eq!(
+        (down[0].start, down[0].end, down[0].worst),
+        (mins(-40), Some(mins(-10)), CheckStatus::Unhealthy)
+    );
+}
+
+async fn concurrent_ingest_keeps_one_open_interval(s: Store) {
+    s.create_system(system("busy", &[]), now()).await.unwrap();
+    let mut checks = Vec::new();
+    for i in 0..4 {
+        checks.push(
+            s.create_check("busy", push_check(&format!("c{i}")), now())
+                .await
+                .unwrap(),
+        );
+    }
+    let tasks: Vec<_> = checks
+        .iter()
+        .enumerate()
+        .map(|(i, check)| {
+            let s = s.clone();
+            let id = check.id.clone();
+            tokio::spawn(async move {
+                for step in 0..15i64 {
+                    let status = if (step + i as i64) % 3 == 0 {
+                        CheckStatus::Unhealthy
+                    } else {
+                        CheckStatus::Healthy
+                    };
+                    s.record_results(&id, &[result(status, mins(-100 + step * 5))], now())
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    let down = s.down_intervals("busy", None, mins(-1000)).await.unwrap();
+    assert!(down.iter().filter(|d| d.end.is_none()).count() <= 1);
+    for pair in down.windows(2) {
+        let end = pair[0].end.expect("only the last may be open");
+        assert!(end <= pair[1].start, "intervals overlap: {pair:?}");
+    }
+}
+
+async fn tokens_are_found_by_hash_and_revoked(s: Store) {
+    let t = s
+        .create_token("ci", Scope::Ingest, "hash-1", now())
+        .await
+        .unwrap();
+    assert_eq!(s.find_token("hash-1").await.unwrap(), Some(t.clone()));
+    assert_eq!(s.find_token("hash-2").await.unwrap(), None);
+    assert_eq!(s.revoke_token("ci", now()).await.unwrap(), 1);
+    assert_eq!(s.find_token("hash-1").await.unwrap(), None);
+    assert_eq!(
+        s.revoke_token(&t.id, now()).await.unwrap(),
+        0,
+        "already revoked"
+    );
+    assert_eq!(s.list_tokens().await.unwrap()[0].revoked_at, Some(now()));
+}
+
+async fn migrating_twice_is_a_no_op(s: Store) {
+    assert_eq!(s.migrate().await.unwrap(), Vec::<i64>::new());
+    s.ping().await.unwrap();
+}
