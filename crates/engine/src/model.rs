@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 /// The result of one health check run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CheckStatus {
     Healthy,
@@ -24,6 +25,7 @@ impl CheckStatus {
 
 /// A system's (or check's) rolled-up health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Health {
     Healthy,
@@ -56,6 +58,7 @@ impl From<CheckStatus> for Health {
 
 /// What caused (or held) a down interval.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum DownSource {
     Healthcheck,
@@ -64,10 +67,13 @@ pub enum DownSource {
 
 /// One interval of a health timeline during which a system (or check) was down.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DownInterval {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: Timestamp,
     /// `None` while the interval is open (it ends at `now`).
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub end: Option<Timestamp>,
     /// The worst status seen during the interval.
     pub worst: CheckStatus,
@@ -76,6 +82,7 @@ pub struct DownInterval {
 
 /// A maintenance window's status, derived from time (and cancellation).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum MaintenanceStatus {
     Scheduled,
@@ -86,9 +93,12 @@ pub enum MaintenanceStatus {
 
 /// A planned window `[startAt, endAt)` for a set of systems.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceWindow {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub end_at: Timestamp,
     pub cancelled: bool,
 }
@@ -110,6 +120,7 @@ impl MaintenanceWindow {
 
 /// How an objective's window is laid over time.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum WindowKind {
     /// The last `windowDays` days up to now.
@@ -125,6 +136,7 @@ pub enum WindowKind {
 
 /// Whether an objective's budget counts upstream outages.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "kebab-case")]
 pub enum DependencyExclusion {
     /// Every minute the system was down counts.
@@ -136,6 +148,7 @@ pub enum DependencyExclusion {
 
 /// Thresholds dashboards and notifications use to flag an objective.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct BurnRateThresholds {
     /// Budget consumed (percent) at which an objective is flagged as a warning.
@@ -158,6 +171,7 @@ impl Default for BurnRateThresholds {
 
 /// "System S (or one of its checks) is available at least `target` % of the window."
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Objective {
     pub id: String,
@@ -175,12 +189,15 @@ pub struct Objective {
     pub excluded_dependency_ids: Vec<String>,
     pub exclude_maintenance_windows: bool,
     pub burn_rate_thresholds: BurnRateThresholds,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
 /// Whose outage a stretch of downtime is.
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AttributionType {
     /// The system's own.
@@ -192,10 +209,13 @@ pub enum AttributionType {
 
 /// A stretch of an objective's downtime with one attribution and one source.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DowntimeSegment {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub start: Timestamp,
     /// `None` when the segment is still open at `now`.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub end: Option<Timestamp>,
     pub duration_seconds: f64,
     pub attribution_type: AttributionType,
@@ -205,6 +225,7 @@ pub struct DowntimeSegment {
 
 /// Minutes of downtime per source within the window.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct AttributionEntry {
     pub source_type: AttributionType,
@@ -214,6 +235,7 @@ pub struct AttributionEntry {
 
 /// The objective's tier, most severe first.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
     Breaching,
@@ -224,6 +246,7 @@ pub enum Tier {
 
 /// The highest multi-window burn alert firing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum AlertLevel {
     None,
@@ -236,6 +259,7 @@ pub type BurnRates = BTreeMap<String, Option<f64>>;
 
 /// Everything a dashboard shows about one objective at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Status {
     pub objective_id: String,
@@ -257,5 +281,6 @@ pub struct Status {
     pub burn_rates: BurnRates,
     pub alerts: AlertLevel,
     pub time_to_exhaustion_minutes: Option<f64>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub computed_at: Timestamp,
 }

@@ -63,6 +63,7 @@ impl Store {
         new: NewCheck,
         now: Timestamp,
     ) -> Result<Check, StoreError> {
+        let now = crate::stored(now);
         let id = new_id();
         let mut w = self.begin_write().await?;
         self.lock_system(&mut w, system_id).await?;

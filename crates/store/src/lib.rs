@@ -91,6 +91,12 @@ pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
+/// `t` at the precision the store keeps (milliseconds), so what a write returns equals what a
+/// later read returns.
+pub(crate) fn stored(t: Timestamp) -> Timestamp {
+    ts(ms(t))
+}
+
 pub(crate) fn ts(ms: i64) -> Timestamp {
     Timestamp::from_millisecond(ms).unwrap_or(Timestamp::UNIX_EPOCH)
 }

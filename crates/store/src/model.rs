@@ -6,6 +6,7 @@ use slod_engine::{CheckStatus, Health};
 
 /// A monitored system and the systems it depends on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct System {
     pub id: String,
@@ -13,7 +14,9 @@ pub struct System {
     pub description: Option<String>,
     /// Upstream systems, sorted by id.
     pub depends_on: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
@@ -37,6 +40,7 @@ pub struct SystemPatch {
 
 /// How a check's results arrive.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum CheckKind {
     /// Results are posted by an agent or a CI job.
@@ -68,6 +72,7 @@ impl CheckKind {
 
 /// A health check of a system.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Check {
     pub id: String,
@@ -82,8 +87,11 @@ pub struct Check {
     pub expect_status: [u16; 2],
     pub enabled: bool,
     pub latest_status: Option<CheckStatus>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub latest_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub updated_at: Timestamp,
 }
 
@@ -112,10 +120,12 @@ pub struct CheckPatch {
 
 /// One stored result of a check.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckResult {
     pub check_id: String,
     pub status: CheckStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub at: Timestamp,
     pub latency_ms: Option<f64>,
     pub message: Option<String>,
@@ -144,6 +154,7 @@ pub struct Ingested {
 
 /// One check's part in its system's health.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct CheckHealth {
     pub check_id: String,
@@ -151,22 +162,26 @@ pub struct CheckHealth {
     pub kind: CheckKind,
     pub enabled: bool,
     pub status: Option<CheckStatus>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub at: Option<Timestamp>,
 }
 
 /// A system's rolled-up health.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct SystemHealth {
     pub system_id: String,
     pub status: Health,
     /// When the system entered this status; `null` while unknown.
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub since: Option<Timestamp>,
     pub checks: Vec<CheckHealth>,
 }
 
 /// What a token may do. `manage` implies `ingest` and `read`; `ingest` does not imply `read`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     Read,
@@ -200,11 +215,14 @@ impl Scope {
 
 /// A stored API token (its secret is never stored, only its hash).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct TokenInfo {
     pub id: String,
     pub name: String,
     pub scope: Scope,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub revoked_at: Option<Timestamp>,
 }

@@ -245,7 +245,11 @@ impl Store {
         let mut timeline = Timeline::load(&mut w, &system_id).await?;
         let health_before = timeline.health;
         for (result, &at) in results.iter().zip(&times) {
+            // Not cached as a prepared statement: through the Any driver, PostgreSQL keeps the
+            // parameter type of the first execution, and a NULL latency there makes a later
+            // float fail to decode ("incorrect binary data format in bind parameter 4").
             sqlx::query("INSERT INTO check_results (check_id, status, at, latency_ms, message) VALUES ($1, $2, $3, $4, $5)")
+                .persistent(false)
                 .bind(check_id)
                 .bind(status_str(result.status))
                 .bind(at)

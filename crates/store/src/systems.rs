@@ -114,6 +114,7 @@ impl Store {
         new: NewSystem,
         now: Timestamp,
     ) -> Result<System, StoreError> {
+        let now = crate::stored(now);
         let id = new.id.unwrap_or_else(new_id);
         let mut w = self.begin_write().await?;
         let inserted = sqlx::query(

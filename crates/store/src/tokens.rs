@@ -27,6 +27,7 @@ impl Store {
         secret_hash: &str,
         now: Timestamp,
     ) -> Result<TokenInfo, StoreError> {
+        let now = crate::stored(now);
         let id = new_id();
         let mut w = self.begin_write().await?;
         sqlx::query("INSERT INTO api_tokens (id, name, scope, token_hash, created_at, revoked_at) VALUES ($1, $2, $3, $4, $5, NULL)")

@@ -55,6 +55,8 @@ conformance!(
     concurrent_ingest_keeps_one_open_interval,
     tokens_are_found_by_hash_and_revoked,
     migrating_twice_is_a_no_op,
+    batches_mix_null_and_present_latency,
+    returned_times_are_what_is_stored,
 );
 
 fn now() -> Timestamp {
@@ -270,7 +272,10 @@ async fn checks_crud(s: Store) {
         ..push_check("home")
     };
     let c = s.create_check("web", http, now()).await.unwrap();
-    assert_eq!(s.list_checks("web").await.unwrap(), [c.clone()]);
+    assert_eq!(
+        s.list_checks("web").await.unwrap(),
+        std::slice::from_ref(&c)
+    );
     assert_eq!(s.probe_checks().await.unwrap().len(), 1);
     let (updated, _) = s
         .update_check(
@@ -528,4 +533,51 @@ async fn tokens_are_found_by_hash_and_revoked(s: Store) {
 async fn migrating_twice_is_a_no_op(s: Store) {
     assert_eq!(s.migrate().await.unwrap(), Vec::<i64>::new());
     s.ping().await.unwrap();
+}
+
+async fn batches_mix_null_and_present_latency(s: Store) {
+    // PostgreSQL through the Any driver once rejected a float after a NULL in the same batch.
+    s.create_system(system("lat", &[]), now()).await.unwrap();
+    let c = s
+        .create_check("lat", push_check("agent"), now())
+        .await
+        .unwrap();
+    let batch = [
+        NewResult {
+            latency_ms: None,
+            ..result(CheckStatus::Healthy, mins(-30))
+        },
+        NewResult {
+            latency_ms: Some(3000.0),
+            message: Some("timeout".into()),
+            ..result(CheckStatus::Unhealthy, mins(-20))
+        },
+        NewResult {
+            latency_ms: None,
+            ..result(CheckStatus::Healthy, mins(-10))
+        },
+    ];
+    assert_eq!(
+        s.record_results(&c.id, &batch, now())
+            .await
+            .unwrap()
+            .accepted,
+        3
+    );
+    let stored = s.list_results(&c.id, None, None, 10).await.unwrap();
+    assert_eq!(
+        stored.iter().map(|r| r.latency_ms).collect::<Vec<_>>(),
+        [None, Some(3000.0), None]
+    );
+    assert_eq!(stored[1].message.as_deref(), Some("timeout"));
+}
+
+async fn returned_times_are_what_is_stored(s: Store) {
+    // Times are kept to the millisecond; what a create returns must equal what a read returns.
+    let precise: Timestamp = "2026-06-30T12:00:00.123456789Z".parse().unwrap();
+    let created = s.create_system(system("t", &[]), precise).await.unwrap();
+    assert_eq!(created.created_at.to_string(), "2026-06-30T12:00:00.123Z");
+    assert_eq!(s.get_system("t").await.unwrap().unwrap(), created);
+    let check = s.create_check("t", push_check("c"), precise).await.unwrap();
+    assert_eq!(s.get_check(&check.id).await.unwrap().unwrap(), check);
 }

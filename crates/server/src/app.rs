@@ -1,0 +1,164 @@
+//! Startup: state, router, serving with graceful shutdown.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, patch, post, MethodRouter};
+use axum::Router;
+use metrics_exporter_prometheus::PrometheusHandle;
+use slod_cache::{CacheConfig, CacheManager};
+use slod_store::{Scope, Store, StoreOptions};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+use crate::config::Config;
+use crate::error::ApiError;
+use crate::{auth, checks, ops, systems, telemetry};
+
+/// Largest request body accepted.
+pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+
+/// What every handler can reach. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub cache: CacheManager,
+    pub config: Arc<Config>,
+    pub metrics: PrometheusHandle,
+}
+
+/// A built service, ready to serve.
+pub struct App {
+    pub state: AppState,
+    pub router: Router,
+}
+
+/// Opens the database (migrating it), builds the cache and the router.
+pub async fn build(config: Config) -> anyhow::Result<App> {
+    let metrics = telemetry::metrics();
+    let options = StoreOptions {
+        pg_schema: config.database_schema.clone(),
+        max_connections: None,
+    };
+    let store = Store::open_with(&config.database_url, options)
+        .await
+        .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
+    store.migrate().await.context("migrating the database")?;
+    let cache = CacheManager::new(&CacheConfig {
+        provider: config.cache.clone(),
+        namespace: config.cache_namespace.clone(),
+        ..CacheConfig::default()
+    })
+    .context("building the cache")?;
+    let state = AppState {
+        store,
+        cache,
+        config: Arc::new(config),
+        metrics,
+    };
+    Ok(App {
+        router: router(state.clone()),
+        state,
+    })
+}
+
+/// A URL without its password, for messages.
+pub fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme), Some(at)) if at > scheme => {
+            format!("{}://***{}", &url[..scheme], &url[at..])
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Every route, each with the scope it needs.
+pub fn router(state: AppState) -> Router {
+    let scoped = |scope: Scope| {
+        let state = state.clone();
+        move |route: MethodRouter<AppState>| {
+            route.route_layer(from_fn_with_state((state.clone(), scope), auth::require))
+        }
+    };
+    let (read, ingest, manage) = (
+        scoped(Scope::Read),
+        scoped(Scope::Ingest),
+        scoped(Scope::Manage),
+    );
+
+    let api = Router::new()
+        .route(
+            "/systems",
+            read(get(systems::list)).merge(manage(post(systems::create))),
+        )
+        .route(
+            "/systems/{id}",
+            read(get(systems::get)).merge(manage(patch(systems::update).delete(systems::delete))),
+        )
+        .route("/systems/{id}/health", read(get(systems::health)))
+        .route(
+            "/systems/{id}/checks",
+            read(get(checks::list)).merge(manage(post(checks::create))),
+        )
+        .route(
+            "/checks/{check_id}",
+            manage(patch(checks::update).delete(checks::delete)),
+        )
+        .route(
+            "/checks/{check_id}/results",
+            read(get(checks::list_results)).merge(ingest(post(checks::post_results))),
+        );
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(ops::openapi))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(telemetry::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Serves until `shutdown` resolves, then lets requests in flight finish.
+pub async fn serve(
+    app: App,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
+    axum::serve(listener, app.router)
+        .with_graceful_shutdown(shutdown)
+        .await
+        .context("serving HTTP")?;
+    app.state.store.close().await;
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

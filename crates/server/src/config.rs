@@ -1,0 +1,59 @@
+//! Configuration: every setting is an environment variable and a flag of `slod serve`.
+
+use std::net::SocketAddr;
+
+/// How `slod` runs. Defaults are the embedded ones: SQLite file, in-memory cache, loopback.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "SLOD_LISTEN", default_value = "127.0.0.1:8080")]
+    pub listen: SocketAddr,
+    /// `sqlite://path` (created if missing) or `postgres://...`.
+    #[arg(long, env = "SLOD_DATABASE_URL", default_value = "sqlite://slod.db")]
+    pub database_url: String,
+    /// PostgreSQL schema to keep slod's tables in (created if missing); the default search path
+    /// when unset.
+    #[arg(long, env = "SLOD_DATABASE_SCHEMA")]
+    pub database_schema: Option<String>,
+    /// `memory`, `none`, or a Redis URL.
+    #[arg(long, env = "SLOD_CACHE", default_value = "memory")]
+    pub cache: String,
+    /// Separates deployments that share one Redis.
+    #[arg(long, env = "SLOD_CACHE_NAMESPACE", default_value = "slod")]
+    pub cache_namespace: String,
+    /// A token with the `manage` scope, besides those minted with `slod token create`.
+    #[arg(long, env = "SLOD_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
+    /// Whether reads need no token.
+    #[arg(long, env = "SLOD_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set)]
+    pub public_read: bool,
+    /// Log filter, e.g. `info` or `slod=debug,tower_http=info`.
+    #[arg(long, env = "SLOD_LOG", default_value = "info")]
+    pub log: String,
+    /// `text` or `json` log lines.
+    #[arg(long, env = "SLOD_LOG_FORMAT", default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// The shape of log lines.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: "127.0.0.1:8080".parse().expect("a valid address"),
+            database_url: "sqlite://slod.db".into(),
+            database_schema: None,
+            cache: "memory".into(),
+            cache_namespace: "slod".into(),
+            admin_token: None,
+            public_read: true,
+            log: "info".into(),
+            log_format: LogFormat::Text,
+        }
+    }
+}

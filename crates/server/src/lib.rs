@@ -1,0 +1,20 @@
+//! `slod`: the service. Configuration, HTTP API, auth, telemetry, and the domain modules that
+//! join the store, the engine and the cache.
+//!
+//! A request flows route -> (validation) -> store -> JSON; every error leaves as the one JSON
+//! error shape of `error.rs`.
+
+pub mod app;
+pub mod auth;
+mod checks;
+pub mod config;
+mod error;
+mod extract;
+mod openapi;
+mod ops;
+mod systems;
+pub mod telemetry;
+mod validate;
+
+pub use app::{build, serve, App, AppState};
+pub use config::Config;

@@ -1,0 +1,161 @@
+//! The `slod` command: `serve`, `migrate`, `token create|revoke|list`.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+use slod::{app, auth, telemetry, Config};
+use slod_store::{Scope, Store, StoreOptions};
+
+#[derive(Parser)]
+#[command(
+    name = "slod",
+    version,
+    about = "An SLO service for health-checked systems."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the service (embedded defaults: SQLite file slod.db, in-memory cache, 127.0.0.1:8080).
+    Serve(Config),
+    /// Apply the database migrations and exit.
+    Migrate(Database),
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenAction,
+    },
+}
+
+#[derive(clap::Args)]
+struct Database {
+    #[arg(long, env = "SLOD_DATABASE_URL", default_value = "sqlite://slod.db")]
+    database_url: String,
+    #[arg(long, env = "SLOD_DATABASE_SCHEMA")]
+    database_schema: Option<String>,
+}
+
+impl Database {
+    async fn open(&self) -> anyhow::Result<Store> {
+        let options = StoreOptions {
+            pg_schema: self.database_schema.clone(),
+            max_connections: Some(2),
+        };
+        let store = Store::open_with(&self.database_url, options)
+            .await
+            .with_context(|| format!("opening the database {}", app::redact(&self.database_url)))?;
+        store.migrate().await.context("migrating the database")?;
+        Ok(store)
+    }
+}
+
+#[derive(Subcommand)]
+enum TokenAction {
+    /// Mint a token; its secret is printed once, alone on the last line.
+    Create {
+        /// read, ingest or manage.
+        #[arg(long)]
+        scope: String,
+        #[arg(long)]
+        name: String,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// Revoke the tokens with this id or name.
+    Revoke {
+        id_or_name: String,
+        #[command(flatten)]
+        database: Database,
+    },
+    /// List tokens (never their secrets).
+    List {
+        #[command(flatten)]
+        database: Database,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    match Cli::parse().command {
+        Command::Serve(config) => {
+            telemetry::init_logging(&config);
+            let listener = tokio::net::TcpListener::bind(config.listen)
+                .await
+                .with_context(|| format!("listening on {}", config.listen))?;
+            let service = app::build(config).await?;
+            tracing::info!(
+                address = %listener.local_addr()?,
+                database = %app::redact(&service.state.config.database_url),
+                cache = service.state.cache.provider_kind(),
+                "slod is serving; API at /api/v1, OpenAPI at /openapi.json"
+            );
+            app::serve(service, listener, app::shutdown_signal()).await
+        }
+        Command::Migrate(database) => {
+            database.open().await?;
+            println!("database is up to date");
+            Ok(())
+        }
+        Command::Token { action } => token(action).await,
+    }
+}
+
+async fn token(action: TokenAction) -> anyhow::Result<()> {
+    let now = jiff::Timestamp::now();
+    match action {
+        TokenAction::Create {
+            scope,
+            name,
+            database,
+        } => {
+            let scope = Scope::parse(&scope).with_context(|| {
+                format!("unknown scope {scope:?}: expected read, ingest or manage")
+            })?;
+            anyhow::ensure!(!name.trim().is_empty(), "the token needs a --name");
+            let store = database.open().await?;
+            let secret = auth::new_secret()?;
+            let info = store
+                .create_token(name.trim(), scope, &auth::hash_secret(&secret), now)
+                .await?;
+            println!(
+                "created token {} ({}, scope {}); keep the secret below, it is not shown again:",
+                info.id,
+                info.name,
+                info.scope.as_str()
+            );
+            println!("{secret}");
+        }
+        TokenAction::Revoke {
+            id_or_name,
+            database,
+        } => {
+            let revoked = database
+                .open()
+                .await?
+                .revoke_token(&id_or_name, now)
+                .await?;
+            anyhow::ensure!(revoked > 0, "no live token with id or name {id_or_name:?}");
+            println!("revoked {revoked} token(s)");
+        }
+        TokenAction::List { database } => {
+            for t in database.open().await?.list_tokens().await? {
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "live"
+                };
+                println!(
+                    "{}  {:<8} {:<7} {}  {}",
+                    t.id,
+                    t.scope.as_str(),
+                    state,
+                    t.created_at,
+                    t.name
+                );
+            }
+        }
+    }
+    Ok(())
+}

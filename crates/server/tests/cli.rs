@@ -1,0 +1,151 @@
+//! The `slod` binary itself: token minting, migrations, and graceful shutdown on SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn slod() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_slod"))
+}
+
+fn temp_db() -> String {
+    format!(
+        "sqlite://{}",
+        std::env::temp_dir()
+            .join(format!("slod-cli-{}.db", uuid::Uuid::new_v4()))
+            .display()
+    )
+}
+
+#[test]
+fn token_create_prints_the_secret_alone_on_the_last_line_and_revoke_works() {
+    let db = temp_db();
+    let out = slod()
+        .args(["token", "create", "--scope", "ingest", "--name", "ci"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let secret = stdout.lines().last().unwrap();
+    assert!(
+        secret.starts_with("slod_") && !secret.contains(' '),
+        "{stdout}"
+    );
+
+    let list = slod()
+        .args(["token", "list"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let listed = String::from_utf8(list.stdout).unwrap();
+    assert!(
+        listed.contains("ci") && listed.contains("live") && !listed.contains(secret),
+        "{listed}"
+    );
+
+    let bad = slod()
+        .args(["token", "create", "--scope", "root", "--name", "x"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("unknown scope"));
+
+    let revoke = slod()
+        .args(["token", "revoke", "ci"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(revoke.status.success());
+    let again = slod()
+        .args(["token", "revoke", "ci"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(!again.status.success(), "nothing left to revoke");
+}
+
+#[test]
+fn migrate_creates_the_database() {
+    let db = temp_db();
+    let out = slod()
+        .arg("migrate")
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(std::path::Path::new(db.trim_start_matches("sqlite://")).exists());
+}
+
+#[tokio::test]
+async fn serve_uses_minted_tokens_and_exits_cleanly_on_sigterm() {
+    let db = temp_db();
+    let out = slod()
+        .args(["token", "create", "--scope", "manage", "--name", "ops"])
+        .env("SLOD_DATABASE_URL", &db)
+        .output()
+        .unwrap();
+    let secret = String::from_utf8(out.stdout)
+        .unwrap()
+        .lines()
+        .last()
+        .unwrap()
+        .to_owned();
+
+    let mut child = slod()
+        .arg("serve")
+        .env("SLOD_DATABASE_URL", &db)
+        .env("SLOD_LISTEN", "127.0.0.1:0")
+        .env("SLOD_PUBLIC_READ", "false")
+        .env("SLOD_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // The startup log line names the bound address.
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the server logs its address").unwrap();
+        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
+        if let Some(address) = value["fields"]["address"].as_str() {
+            break address.to_owned();
+        }
+    };
+    let client = reqwest::Client::new();
+    let url = format!("http://{address}/api/v1/systems");
+    assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
+    assert_eq!(
+        client
+            .get(&url)
+            .bearer_auth(&secret)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "slod did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "exit status {status:?}");
+}

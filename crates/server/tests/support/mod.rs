@@ -1,0 +1,183 @@
+//! Starts the real service on an ephemeral port for HTTP tests: SQLite in a fresh file, or
+//! PostgreSQL (`DATABASE_URL`) in a fresh schema.
+
+#![allow(dead_code)]
+
+use reqwest::{Client, Method, Response, StatusCode};
+use serde_json::Value;
+use slod::Config;
+
+pub const ADMIN: &str = "admin-secret-for-tests";
+
+/// Which database a test server uses.
+#[derive(Clone, Copy, Debug)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+pub struct TestServer {
+    pub base: String,
+    pub client: Client,
+    pub state: slod::AppState,
+    shutdown: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        if let Some(stop) = self.shutdown.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+/// The PostgreSQL URL, or `None` (skipped) when unset; a failure under SLOD_REQUIRE_SERVICES=1.
+pub fn database_url() -> Option<String> {
+    match std::env::var("DATABASE_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("SLOD_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+            panic!("SLOD_REQUIRE_SERVICES=1 but DATABASE_URL is not set")
+        }
+        Err(_) => {
+            eprintln!("skipped: DATABASE_URL is not set");
+            None
+        }
+    }
+}
+
+/// A server on `db` with `adjust` applied to the default test configuration.
+pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServer> {
+    let mut config = Config {
+        listen: "127.0.0.1:0".parse().unwrap(),
+        admin_token: Some(ADMIN.into()),
+        ..Config::default()
+    };
+    match db {
+        Db::Sqlite => {
+            let path = std::env::temp_dir().join(format!("slod-http-{}.db", uuid::Uuid::new_v4()));
+            config.database_url = format!("sqlite://{}", path.display());
+        }
+        Db::Postgres => {
+            config.database_url = database_url()?;
+            config.database_schema = Some(format!("h_{}", uuid::Uuid::new_v4().simple()));
+        }
+    }
+    adjust(&mut config);
+    let listener = tokio::net::TcpListener::bind(config.listen).await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let app = slod::build(config).await.expect("the service starts");
+    let state = app.state.clone();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    tokio::spawn(slod::serve(app, listener, async move {
+        let _ = stopped.await;
+    }));
+    Some(TestServer {
+        base,
+        client: Client::new(),
+        state,
+        shutdown: Some(stop),
+    })
+}
+
+impl TestServer {
+    /// A request with the admin token and a JSON body (if any).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        self.call_as(Some(ADMIN), method, path, body).await
+    }
+
+    pub async fn call_as(
+        &self,
+        token: Option<&str>,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.client.request(method, format!("{}{path}", self.base));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, None).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, None).await
+    }
+
+    /// A raw body with the given content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        content_type: Option<&str>,
+        body: impl Into<reqwest::Body>,
+    ) -> (StatusCode, Value) {
+        let mut request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .bearer_auth(ADMIN)
+            .body(body);
+        if let Some(ct) = content_type {
+            request = request.header("content-type", ct);
+        }
+        decode(request.send().await.unwrap()).await
+    }
+
+    /// Everything a client can read, to show that a rejected request changed nothing.
+    pub async fn snapshot(&self) -> Value {
+        let (_, systems) = self.get("/api/v1/systems?limit=1000").await;
+        let mut out = vec![systems.clone()];
+        for system in systems["systems"].as_array().unwrap() {
+            let id = system["id"].as_str().unwrap();
+            let (_, checks) = self.get(&format!("/api/v1/systems/{id}/checks")).await;
+            for check in checks.as_array().unwrap() {
+                let (_, results) = self
+                    .get(&format!(
+                        "/api/v1/checks/{}/results?limit=1000",
+                        check["id"].as_str().unwrap()
+                    ))
+                    .await;
+                out.push(results);
+            }
+            out.push(checks);
+            out.push(self.get(&format!("/api/v1/systems/{id}/health")).await.1);
+        }
+        Value::Array(out)
+    }
+}
+
+async fn decode(response: Response) -> (StatusCode, Value) {
+    let status = response.status();
+    let text = response.text().await.unwrap();
+    let value = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, value)
+}
+
+/// The error code of an error answer.
+pub fn code(body: &Value) -> &str {
+    body["error"]["code"]
+        .as_str()
+        .unwrap_or("<not an error body>")
+}
