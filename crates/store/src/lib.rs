@@ -12,6 +12,7 @@
 mod checks;
 mod migrate;
 mod model;
+mod objectives;
 mod results;
 mod systems;
 mod tokens;
@@ -26,6 +27,7 @@ use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
 pub use model::*;
+pub use objectives::TimelineSet;
 pub use systems::{Page, MAX_PAGE};
 
 /// What went wrong in the store, in terms a caller can answer with a status code.

@@ -9,12 +9,20 @@ use sqlx::{Executor, Row};
 use crate::{Backend, Store, StoreError};
 
 /// (version, name, SQLite script, PostgreSQL script)
-const MIGRATIONS: &[(i64, &str, &str, &str)] = &[(
-    1,
-    "init",
-    include_str!("../migrations/sqlite/0001_init.sql"),
-    include_str!("../migrations/postgres/0001_init.sql"),
-)];
+const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
+    (
+        1,
+        "init",
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/postgres/0001_init.sql"),
+    ),
+    (
+        2,
+        "objectives",
+        include_str!("../migrations/sqlite/0002_objectives.sql"),
+        include_str!("../migrations/postgres/0002_objectives.sql"),
+    ),
+];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.
 const MIGRATION_LOCK_KEY: i64 = 0x510d_0001;

@@ -395,21 +395,25 @@ impl Store {
         }
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|row| {
-                let worst: String = row.try_get("worst")?;
-                let source: String = row.try_get("source")?;
-                Ok(DownInterval {
-                    start: ts(row.try_get("start_at")?),
-                    end: row.try_get::<Option<i64>, _>("end_at")?.map(ts),
-                    worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
-                    source: if source == "incident" {
-                        DownSource::Incident
-                    } else {
-                        DownSource::Healthcheck
-                    },
-                })
-            })
-            .collect()
+        Ok(rows
+            .iter()
+            .map(interval_from_row)
+            .collect::<Result<_, _>>()?)
     }
+}
+
+/// A down interval from a row with `start_at, end_at, worst, source`.
+pub(crate) fn interval_from_row(row: &sqlx::any::AnyRow) -> Result<DownInterval, sqlx::Error> {
+    let worst: String = row.try_get("worst")?;
+    let source: String = row.try_get("source")?;
+    Ok(DownInterval {
+        start: ts(row.try_get("start_at")?),
+        end: row.try_get::<Option<i64>, _>("end_at")?.map(ts),
+        worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
+        source: if source == "incident" {
+            DownSource::Incident
+        } else {
+            DownSource::Healthcheck
+        },
+    })
 }

@@ -57,6 +57,7 @@ conformance!(
     migrating_twice_is_a_no_op,
     batches_mix_null_and_present_latency,
     returned_times_are_what_is_stored,
+    objectives_crud_and_batched_timelines,
 );
 
 fn now() -> Timestamp {
@@ -580,4 +581,113 @@ async fn returned_times_are_what_is_stored(s: Store) {
     assert_eq!(s.get_system("t").await.unwrap().unwrap(), created);
     let check = s.create_check("t", push_check("c"), precise).await.unwrap();
     assert_eq!(s.get_check(&check.id).await.unwrap().unwrap(), check);
+}
+
+fn objective(id: &str, system: &str) -> slod_engine::Objective {
+    slod_engine::Objective {
+        id: id.into(),
+        system_id: system.into(),
+        health_check_id: None,
+        name: Some(format!("{id} up")),
+        target: 99.9,
+        window_days: 30,
+        window_kind: slod_engine::WindowKind::Rolling,
+        time_zone: None,
+        dependency_exclusion: slod_engine::DependencyExclusion::SelfOnly,
+        excluded_dependency_ids: vec!["x".into(), "y".into()],
+        exclude_maintenance_windows: true,
+        burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
+        created_at: now(),
+        updated_at: now(),
+    }
+}
+
+async fn objectives_crud_and_batched_timelines(s: Store) {
+    s.create_system(system("db", &[]), now()).await.unwrap();
+    s.create_system(system("api", &["db"]), now())
+        .await
+        .unwrap();
+    let c = s
+        .create_check("api", push_check("agent"), now())
+        .await
+        .unwrap();
+    let created = s.create_objective(&objective("o1", "api")).await.unwrap();
+    assert_eq!(created, objective("o1", "api"), "every field round-trips");
+    let mut scoped = objective("o2", "api");
+    scoped.health_check_id = Some(c.id.clone());
+    s.create_objective(&scoped).await.unwrap();
+    s.create_objective(&objective("o3", "db")).await.unwrap();
+
+    let mut foreign = objective("o4", "db");
+    foreign.health_check_id = Some(c.id.clone());
+    assert!(
+        matches!(
+            s.create_objective(&foreign).await,
+            Err(StoreError::Invalid { .. })
+        ),
+        "the check belongs to another system"
+    );
+    assert!(matches!(
+        s.create_objective(&objective("o5", "ghost")).await,
+        Err(StoreError::Invalid { .. })
+    ));
+
+    let mut changed = created.clone();
+    changed.target = 99.5;
+    changed.excluded_dependency_ids = vec![];
+    changed.updated_at = mins(1);
+    assert_eq!(s.update_objective(&changed).await.unwrap(), changed);
+
+    let page = s.list_objectives(2, None).await.unwrap();
+    assert_eq!(
+        page.items.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        ["o1", "o2"]
+    );
+    let rest = s
+        .list_objectives(2, page.next_cursor.as_deref())
+        .await
+        .unwrap();
+    assert_eq!((rest.items.len(), rest.next_cursor), (1, None));
+    let for_api = s
+        .objectives_for_systems(&["api".into(), "ghost".into()])
+        .await
+        .unwrap();
+    assert_eq!(for_api.len(), 2);
+
+    s.record_results(
+        &c.id,
+        &[
+            result(CheckStatus::Unhealthy, mins(-30)),
+            result(CheckStatus::Healthy, mins(-10)),
+        ],
+        now(),
+    )
+    .await
+    .unwrap();
+    let set = s
+        .timelines(&["api".into(), "db".into()], &[c.id.clone()], mins(-60))
+        .await
+        .unwrap();
+    assert_eq!(set.systems["api"].len(), 1);
+    assert!(!set.systems.contains_key("db"));
+    assert_eq!(set.checks[&c.id][0].end, Some(mins(-10)));
+    assert!(
+        s.timelines(&["api".into()], &[], mins(-5))
+            .await
+            .unwrap()
+            .systems
+            .is_empty(),
+        "ended before since"
+    );
+
+    assert_eq!(
+        s.delete_objective("o1").await.unwrap().as_deref(),
+        Some("api")
+    );
+    assert_eq!(s.delete_objective("o1").await.unwrap(), None);
+    s.delete_check(&c.id, now()).await.unwrap();
+    assert!(
+        s.get_objective("o2").await.unwrap().is_none(),
+        "a check-scoped objective goes with its check"
+    );
 }
