@@ -16,7 +16,9 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::ApiError;
-use crate::{auth, checks, ops, systems, telemetry};
+use crate::signals::Signals;
+use crate::views::Views;
+use crate::{auth, checks, objectives, ops, signals, systems, telemetry};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -28,6 +30,10 @@ pub struct AppState {
     pub cache: CacheManager,
     pub config: Arc<Config>,
     pub metrics: PrometheusHandle,
+    /// The cached read models of the dashboard.
+    pub views: Views,
+    /// Live signals to open dashboards.
+    pub signals: Signals,
 }
 
 /// A built service, ready to serve.
@@ -53,11 +59,14 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         ..CacheConfig::default()
     })
     .context("building the cache")?;
+    let views = Views::new(&cache, store.clone()).context("building the dashboard views")?;
     let state = AppState {
         store,
         cache,
         config: Arc::new(config),
         metrics,
+        views,
+        signals: Signals::default(),
     };
     Ok(App {
         router: router(state.clone()),
@@ -110,7 +119,26 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/checks/{check_id}/results",
             read(get(checks::list_results)).merge(ingest(post(checks::post_results))),
-        );
+        )
+        .route(
+            "/systems/{id}/objectives",
+            read(get(objectives::for_system)),
+        )
+        .route(
+            "/objectives",
+            read(get(objectives::list)).merge(manage(post(objectives::create))),
+        )
+        .route(
+            "/objectives/bulk-status",
+            read(post(objectives::bulk_status)),
+        )
+        .route(
+            "/objectives/{id}",
+            read(get(objectives::get))
+                .merge(manage(patch(objectives::update).delete(objectives::delete))),
+        )
+        .route("/objectives/{id}/downtime", read(get(objectives::downtime)))
+        .route("/signals", read(get(signals::stream)));
 
     Router::new()
         .nest("/api/v1", api)

@@ -221,10 +221,30 @@ pub async fn update(
         expect_status: input.expect_status,
         enabled: input.enabled,
     };
-    let (check, _health_changed) = state
+    let before = state
+        .store
+        .system_health(&current.system_id)
+        .await?
+        .map(|h| h.status);
+    let (check, changed) = state
         .store
         .update_check(&check_id, patch, Timestamp::now())
         .await?;
+    if changed {
+        let after = state
+            .store
+            .system_health(&current.system_id)
+            .await?
+            .map(|h| h.status);
+        crate::objectives::announce_timeline_change(
+            &state,
+            &current.system_id,
+            after.filter(|a| Some(*a) != before),
+        )
+        .await?;
+    } else {
+        state.views.after_health_change(&current.system_id).await;
+    }
     Ok(Json(check))
 }
 
@@ -234,14 +254,48 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(check_id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    match state
+    let Some(check) = state.store.get_check(&check_id).await? else {
+        return Err(ApiError::not_found(format!("check {check_id:?} not found")));
+    };
+    // Objectives scoped to this check go with it.
+    let scoped: Vec<String> = state
+        .store
+        .objectives_for_systems(std::slice::from_ref(&check.system_id))
+        .await?
+        .into_iter()
+        .filter(|o| o.health_check_id.as_deref() == Some(check_id.as_str()))
+        .map(|o| o.id)
+        .collect();
+    let before = state
+        .store
+        .system_health(&check.system_id)
+        .await?
+        .map(|h| h.status);
+    let Some((system, _)) = state
         .store
         .delete_check(&check_id, Timestamp::now())
         .await?
-    {
-        Some(_) => Ok(StatusCode::NO_CONTENT),
-        None => Err(ApiError::not_found(format!("check {check_id:?} not found"))),
+    else {
+        return Err(ApiError::not_found(format!("check {check_id:?} not found")));
+    };
+    for id in &scoped {
+        state.views.forget_owner(id).await;
     }
+    let after = state.store.system_health(&system).await?.map(|h| h.status);
+    crate::objectives::announce_timeline_change(
+        &state,
+        &system,
+        after.filter(|a| Some(*a) != before),
+    )
+    .await?;
+    for id in scoped {
+        state.signals.emit(
+            "slo.objective.deleted",
+            &system,
+            serde_json::json!({"systemId": system, "objectiveId": id}),
+        );
+    }
+    Ok(StatusCode::NO_CONTENT)
 }
 
 fn to_new_result(problems: &mut Problems, prefix: &str, input: ResultInput) -> NewResult {
@@ -291,6 +345,15 @@ pub async fn post_results(
         .store
         .record_results(&check_id, &results, Timestamp::now())
         .await?;
+    let health_changed =
+        (ingested.health_after != ingested.health_before).then_some(ingested.health_after);
+    if ingested.timeline_changed || health_changed.is_some() {
+        crate::objectives::announce_timeline_change(&state, &ingested.system_id, health_changed)
+            .await?;
+    } else {
+        // The health view shows each check's latest result.
+        state.views.after_health_change(&ingested.system_id).await;
+    }
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {

@@ -10,11 +10,14 @@ mod checks;
 pub mod config;
 mod error;
 mod extract;
+mod objectives;
 mod openapi;
 mod ops;
+pub mod signals;
 mod systems;
 pub mod telemetry;
 mod validate;
+pub mod views;
 
 pub use app::{build, serve, App, AppState};
 pub use config::Config;

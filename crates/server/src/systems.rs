@@ -48,6 +48,11 @@ pub struct ListQuery {
 }
 
 impl ListQuery {
+    /// The cursor as given.
+    pub fn cursor(&self) -> Option<&str> {
+        self.cursor.as_deref()
+    }
+
     pub fn limit(&self) -> ApiResult<usize> {
         let mut problems = Problems::default();
         problems.range("limit", self.limit, 1, slod_store::MAX_PAGE as u64);
@@ -101,6 +106,7 @@ pub async fn create(
         depends_on: input.depends_on,
     };
     let system = state.store.create_system(new, Timestamp::now()).await?;
+    state.views.after_system_change(&system.id, &[]).await?;
     Ok((StatusCode::CREATED, Json(system)))
 }
 
@@ -112,17 +118,20 @@ pub async fn list(
 ) -> ApiResult<Json<SystemList>> {
     let limit = query.limit()?;
     let after = validate::cursor(query.cursor.as_deref())?;
-    let page = state.store.list_systems(limit, after.as_deref()).await?;
+    let (systems, next) = state.views.systems_page(limit, after).await?;
     Ok(Json(SystemList {
-        systems: page.items,
-        next_cursor: validate::make_cursor(page.next_cursor),
+        systems,
+        next_cursor: validate::make_cursor(next),
     }))
 }
 
 #[utoipa::path(operation_id = "getSystem", get, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = String, Path)),
     responses((status = 200, body = System), (status = 404, body = ErrorBody)))]
 pub async fn get(State(state): State<AppState>, Path(id): Path<String>) -> ApiResult<Json<System>> {
-    let system = state.store.get_system(&id).await?;
+    if !validate::system_id(&id) {
+        return Err(ApiError::not_found(format!("system {id:?} not found")));
+    }
+    let system = state.views.system(&id).await?;
     system
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("system {id:?} not found")))
@@ -153,12 +162,14 @@ pub async fn update(
         description: input.description,
         depends_on: input.depends_on,
     };
-    Ok(Json(
-        state
-            .store
-            .update_system(&id, patch, Timestamp::now())
-            .await?,
-    ))
+    let before = crate::views::downstream(&state.store.dependency_graph().await?, &id);
+    let system = state
+        .store
+        .update_system(&id, patch, Timestamp::now())
+        .await?;
+    let affected = state.views.after_system_change(&id, &before).await?;
+    crate::objectives::announce_statuses(&state, &affected).await?;
+    Ok(Json(system))
 }
 
 #[utoipa::path(operation_id = "deleteSystem", delete, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = String, Path)),
@@ -167,11 +178,23 @@ pub async fn delete(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
-    if state.store.delete_system(&id).await? {
-        Ok(StatusCode::NO_CONTENT)
-    } else {
-        Err(ApiError::not_found(format!("system {id:?} not found")))
+    let before = crate::views::downstream(&state.store.dependency_graph().await?, &id);
+    let objectives = state
+        .store
+        .objectives_for_systems(std::slice::from_ref(&id))
+        .await?;
+    if !state.store.delete_system(&id).await? {
+        return Err(ApiError::not_found(format!("system {id:?} not found")));
     }
+    let affected = state.views.after_system_change(&id, &before).await?;
+    for o in &objectives {
+        state.views.forget_owner(&o.id).await;
+    }
+    state
+        .signals
+        .emit("system.deleted", &id, serde_json::json!({"systemId": id}));
+    crate::objectives::announce_statuses(&state, &affected[1..]).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 #[utoipa::path(operation_id = "getSystemHealth", get, path = "/api/v1/systems/{id}/health", tag = "systems", params(("id" = String, Path)),
@@ -180,7 +203,10 @@ pub async fn health(
     State(state): State<AppState>,
     Path(id): Path<String>,
 ) -> ApiResult<Json<SystemHealth>> {
-    let health = state.store.system_health(&id).await?;
+    if !validate::system_id(&id) {
+        return Err(ApiError::not_found(format!("system {id:?} not found")));
+    }
+    let health = state.views.health(&id).await?;
     health
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("system {id:?} not found")))

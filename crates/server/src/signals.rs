@@ -1,0 +1,110 @@
+//! Live signals: every change is announced to open dashboards over Server-Sent Events.
+//!
+//! Signals are emitted only after the change is committed and the cache entries it affects are
+//! invalidated, so a client that refetches on a signal always sees the change. Each subscriber
+//! has a bounded buffer; one that falls behind is disconnected (it reconnects and refetches)
+//! rather than slowing the others down.
+
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::State;
+use axum::response::sse::{Event, KeepAlive, Sse};
+use futures_util::stream::{self, Stream};
+use serde::{Deserialize, Serialize};
+use tokio::sync::broadcast;
+
+use crate::app::AppState;
+use crate::extract::ApiQuery;
+
+/// Signals buffered per subscriber before it counts as too slow.
+const BUFFER: usize = 1024;
+
+/// One announced change.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Signal {
+    /// `slo.status.changed`, `slo.objective.deleted`, `health.changed`, `system.deleted`, ...
+    pub event: String,
+    /// The system the change belongs to (for the `?systemId=` filter).
+    pub system_id: String,
+    /// The event's payload, as sent.
+    pub data: serde_json::Value,
+}
+
+/// The fan-out point of this process.
+#[derive(Clone)]
+pub struct Signals {
+    sender: broadcast::Sender<Arc<Signal>>,
+}
+
+impl Default for Signals {
+    fn default() -> Self {
+        Signals {
+            sender: broadcast::channel(BUFFER).0,
+        }
+    }
+}
+
+impl Signals {
+    /// Announces a change to every subscriber. Never blocks.
+    pub fn emit(&self, event: &str, system_id: &str, data: serde_json::Value) {
+        metrics::counter!("slod_signals_emitted_total", "event" => event.to_owned()).increment(1);
+        // No subscriber is not an error.
+        let _ = self.sender.send(Arc::new(Signal {
+            event: event.to_owned(),
+            system_id: system_id.to_owned(),
+            data,
+        }));
+    }
+
+    /// A new subscription, seeing every signal emitted from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Signal>> {
+        self.sender.subscribe()
+    }
+}
+
+/// `?systemId=` keeps only that system's signals.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(rename_all = "camelCase")]
+pub struct SignalQuery {
+    system_id: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/signals", tag = "signals", params(SignalQuery),
+    responses((status = 200, description = "Server-Sent Events: slo.status.changed, slo.objective.deleted, health.changed, system.deleted", content_type = "text/event-stream")))]
+pub async fn stream(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<SignalQuery>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+    let receiver = state.signals.subscribe();
+    let events = stream::unfold(
+        (receiver, query.system_id),
+        |(mut receiver, filter)| async move {
+            loop {
+                match receiver.recv().await {
+                    Ok(signal) => {
+                        if filter.as_deref().is_some_and(|id| id != signal.system_id) {
+                            continue;
+                        }
+                        let event = Event::default()
+                            .event(&signal.event)
+                            .data(signal.data.to_string());
+                        return Some((Ok(event), (receiver, filter)));
+                    }
+                    Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                        metrics::counter!("slod_signals_slow_clients_dropped_total").increment(1);
+                        tracing::info!(skipped, "dropping a signals client that fell behind");
+                        return None;
+                    }
+                    Err(broadcast::error::RecvError::Closed) => return None,
+                }
+            }
+        },
+    );
+    Sse::new(events).keep_alive(
+        KeepAlive::new()
+            .interval(Duration::from_secs(15))
+            .text("keep-alive"),
+    )
+}
