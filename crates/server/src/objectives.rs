@@ -16,7 +16,7 @@ use crate::error::{ApiError, ApiResult, Detail, ErrorBody};
 use crate::extract::{nullable, ApiJson, ApiQuery};
 use crate::systems::ListQuery;
 use crate::validate;
-use crate::views::{ObjectiveList, ObjectiveStatus};
+use crate::views::{ObjectiveList, ObjectiveStatus, SystemObjectives};
 
 /// Most systems one bulk-status request may name.
 pub const MAX_BULK: usize = 1000;
@@ -95,7 +95,8 @@ pub struct BulkStatusRequest {
 /// Every requested system, unknown ones with `[]`.
 #[derive(Serialize, utoipa::ToSchema)]
 pub struct BulkStatusResponse {
-    systems: std::collections::BTreeMap<String, Vec<ObjectiveStatus>>,
+    #[schema(value_type = std::collections::BTreeMap<String, Vec<ObjectiveStatus>>)]
+    systems: std::collections::BTreeMap<String, SystemObjectives>,
 }
 
 /// The derived downtime of an objective, newest first.
@@ -174,8 +175,8 @@ pub async fn announce_timeline_change(
 /// Signals the current status of every objective of `systems` (after their invalidation).
 pub async fn announce_statuses(state: &AppState, systems: &[String]) -> ApiResult<()> {
     for id in systems {
-        for o in state.views.system_objectives(id).await? {
-            emit_status(state, &o);
+        for o in state.views.system_objectives(id).await?.iter() {
+            emit_status(state, o);
         }
     }
     Ok(())
@@ -319,7 +320,7 @@ pub async fn delete(
 pub async fn for_system(
     State(state): State<AppState>,
     Path(id): Path<String>,
-) -> ApiResult<Json<Vec<ObjectiveStatus>>> {
+) -> ApiResult<Json<SystemObjectives>> {
     if !validate::system_id(&id) || state.views.system(&id).await?.is_none() {
         return Err(ApiError::not_found(format!("system {id:?} not found")));
     }
@@ -346,7 +347,7 @@ pub async fn bulk_status(
         .cloned()
         .collect();
     let found = state.views.bulk_objectives(&valid).await?;
-    let mut systems: std::collections::BTreeMap<String, Vec<ObjectiveStatus>> =
+    let mut systems: std::collections::BTreeMap<String, SystemObjectives> =
         valid.into_iter().zip(found).collect();
     for id in input.system_ids {
         systems.entry(id).or_default();

@@ -16,10 +16,12 @@
 //! TTL in this process (slod-cache G7), so it never serves what it failed to invalidate.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 use slod_cache::{CacheError, CacheManager, CachedScope};
 use slod_engine::{upstream_closure, Objective, Status, Timelines, Upstream};
 use slod_store::{Page, Store, StoreError, System, SystemHealth};
@@ -44,6 +46,59 @@ pub struct ObjectiveStatus {
 pub struct ObjectiveList {
     pub objectives: Vec<ObjectiveStatus>,
     pub next_cursor: Option<String>,
+}
+
+/// Every objective of one system with its status. Shared, not copied: a cache hit costs a
+/// reference count, and nobody can change what others read (`Arc` hands out `&` only).
+pub type SystemObjectives = Arc<ObjectivesOfSystem>;
+
+/// The objectives of one system, with their JSON encoded at most once per cache entry: a
+/// bulk-status answer for 1,000 systems then copies bytes instead of encoding 3,000 statuses.
+#[derive(Debug, Default, Deserialize)]
+#[serde(from = "Vec<ObjectiveStatus>")]
+pub struct ObjectivesOfSystem {
+    items: Vec<ObjectiveStatus>,
+    json: OnceLock<Box<RawValue>>,
+}
+
+impl From<Vec<ObjectiveStatus>> for ObjectivesOfSystem {
+    fn from(items: Vec<ObjectiveStatus>) -> Self {
+        ObjectivesOfSystem {
+            items,
+            json: OnceLock::new(),
+        }
+    }
+}
+
+impl Clone for ObjectivesOfSystem {
+    fn clone(&self) -> Self {
+        ObjectivesOfSystem {
+            items: self.items.clone(),
+            json: self.json.clone(),
+        }
+    }
+}
+
+impl std::ops::Deref for ObjectivesOfSystem {
+    type Target = [ObjectiveStatus];
+
+    fn deref(&self) -> &[ObjectiveStatus] {
+        &self.items
+    }
+}
+
+impl Serialize for ObjectivesOfSystem {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let json = match self.json.get() {
+            Some(json) => json,
+            None => {
+                let encoded = serde_json::value::to_raw_value(&self.items)
+                    .map_err(serde::ser::Error::custom)?;
+                self.json.get_or_init(|| encoded)
+            }
+        };
+        json.serialize(serializer)
+    }
 }
 
 /// The graph of `dependsOn` edges: system -> upstreams.
@@ -88,12 +143,15 @@ pub async fn compute_statuses(
     store: &Store,
     systems: &[String],
     now: Timestamp,
-) -> Result<HashMap<String, Vec<ObjectiveStatus>>, ApiError> {
+) -> Result<HashMap<String, SystemObjectives>, ApiError> {
     let mut out: HashMap<String, Vec<ObjectiveStatus>> =
         systems.iter().map(|s| (s.clone(), Vec::new())).collect();
     let objectives = store.objectives_for_systems(systems).await?;
     if objectives.is_empty() {
-        return Ok(out);
+        return Ok(out
+            .into_iter()
+            .map(|(k, v)| (k, Arc::new(ObjectivesOfSystem::from(v))))
+            .collect());
     }
     let graph = store.dependency_graph().await?;
     let mut needed_systems: HashSet<String> = HashSet::new();
@@ -153,7 +211,10 @@ pub async fn compute_statuses(
             .or_default()
             .push(ObjectiveStatus { objective, status });
     }
-    Ok(out)
+    Ok(out
+        .into_iter()
+        .map(|(k, v)| (k, Arc::new(ObjectivesOfSystem::from(v))))
+        .collect())
 }
 
 /// The cached read models. Cheap to clone.
@@ -172,7 +233,7 @@ impl Views {
     }
 
     /// Every objective of `system` with its status.
-    pub async fn system_objectives(&self, system: &str) -> Result<Vec<ObjectiveStatus>, ApiError> {
+    pub async fn system_objectives(&self, system: &str) -> Result<SystemObjectives, ApiError> {
         let store = self.store.clone();
         let id = system.to_owned();
         self.scope
@@ -193,7 +254,7 @@ impl Views {
     pub async fn bulk_objectives(
         &self,
         systems: &[String],
-    ) -> Result<Vec<Vec<ObjectiveStatus>>, ApiError> {
+    ) -> Result<Vec<SystemObjectives>, ApiError> {
         let store = self.store.clone();
         self.scope
             .wrap_many(
@@ -229,8 +290,9 @@ impl Views {
         Ok(self
             .system_objectives(&system)
             .await?
-            .into_iter()
-            .find(|o| o.objective.id == id))
+            .iter()
+            .find(|o| o.objective.id == id)
+            .cloned())
     }
 
     /// A page of all objectives with their statuses.
@@ -253,15 +315,15 @@ impl Views {
                 systems.sort_unstable();
                 systems.dedup();
                 let per_system = views.bulk_objectives(&systems).await?;
-                let mut by_id: HashMap<String, ObjectiveStatus> = per_system
-                    .into_iter()
-                    .flatten()
-                    .map(|o| (o.objective.id.clone(), o))
+                let mut by_id: HashMap<&str, &ObjectiveStatus> = per_system
+                    .iter()
+                    .flat_map(|system| system.iter())
+                    .map(|o| (o.objective.id.as_str(), o))
                     .collect();
                 let objectives = page
                     .items
                     .iter()
-                    .filter_map(|o| by_id.remove(&o.id))
+                    .filter_map(|o| by_id.remove(o.id.as_str()).cloned())
                     .collect();
                 Ok::<_, ApiError>(ObjectiveList {
                     objectives,
@@ -401,6 +463,48 @@ impl Views {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn memoized_json_is_the_plain_encoding_and_round_trips() {
+        let now: Timestamp = "2026-06-30T12:00:00Z".parse().unwrap();
+        let objective = Objective {
+            id: "o".into(),
+            system_id: "s".into(),
+            health_check_id: None,
+            name: Some("n".into()),
+            target: 99.9,
+            window_days: 30,
+            window_kind: slod_engine::WindowKind::Rolling,
+            time_zone: None,
+            dependency_exclusion: slod_engine::DependencyExclusion::Strict,
+            excluded_dependency_ids: vec![],
+            exclude_maintenance_windows: false,
+            burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
+            created_at: now,
+            updated_at: now,
+        };
+        let status = slod_engine::status(
+            &objective,
+            &Timelines {
+                own: &[],
+                upstreams: &[],
+                maintenance: &[],
+            },
+            now,
+        )
+        .unwrap();
+        let items = vec![ObjectiveStatus { objective, status }];
+        let plain = serde_json::to_string(&items).unwrap();
+        let memo = ObjectivesOfSystem::from(items.clone());
+        assert_eq!(serde_json::to_string(&memo).unwrap(), plain);
+        assert_eq!(
+            serde_json::to_string(&memo).unwrap(),
+            plain,
+            "the second encoding reuses the first"
+        );
+        let back: ObjectivesOfSystem = serde_json::from_str(&plain).unwrap();
+        assert_eq!(&*back, &items[..]);
+    }
 
     #[test]
     fn downstream_is_transitive() {

@@ -665,7 +665,11 @@ async fn objectives_crud_and_batched_timelines(s: Store) {
     .await
     .unwrap();
     let set = s
-        .timelines(&["api".into(), "db".into()], std::slice::from_ref(&c.id), mins(-60))
+        .timelines(
+            &["api".into(), "db".into()],
+            std::slice::from_ref(&c.id),
+            mins(-60),
+        )
         .await
         .unwrap();
     assert_eq!(set.systems["api"].len(), 1);
