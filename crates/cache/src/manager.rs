@@ -119,14 +119,19 @@ pub struct CacheManager {
 }
 
 impl CacheManager {
-    /// Builds the provider named by `config.provider`: `memory` or `none`.
+    /// Builds the provider named by `config.provider`: `memory`, `none`, or (with the `redis`
+    /// feature) a `redis://` URL. Must run inside a tokio runtime for Redis (it connects lazily).
     pub fn new(config: &CacheConfig) -> Result<Self, CacheError> {
         let provider: Arc<dyn CacheProvider> = match config.provider.as_str() {
             "memory" => Arc::new(MemoryProvider::new(config.memory)),
             "none" => Arc::new(NoneProvider),
+            #[cfg(feature = "redis")]
+            url if url.starts_with("redis://") || url.starts_with("rediss://") => {
+                Arc::new(crate::providers::RedisProvider::connect(url, &config.namespace)?)
+            }
             other => {
                 return Err(CacheError::InvalidConfig(format!(
-                    "unknown cache provider {other:?} (expected \"memory\" or \"none\")"
+                    "unknown cache provider {other:?} (expected \"memory\", \"none\" or a redis:// URL)"
                 )))
             }
         };

@@ -491,15 +491,21 @@ async fn refetch_after_every_signal_is_never_stale(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
         return;
     };
-    let db_check = system_with_check(&s, "db", &[]).await;
-    system_with_check(&s, "api", &["db"]).await;
+    refetch_rounds(&s).await;
+}
+
+/// 100 rounds of alternating objective updates and upstream health changes; after each signal
+/// every read route is re-read and must show the change.
+async fn refetch_rounds(s: &TestServer) {
+    let db_check = system_with_check(s, "db", &[]).await;
+    system_with_check(s, "api", &["db"]).await;
     let id = objective(
         &s,
         json!({"systemId": "api", "name": "round-0", "target": 99.9, "windowDays": 30}),
     )
     .await;
-    let mut events = Events::open(&s, "").await;
-    let mut filtered = Events::open(&s, "?systemId=db").await;
+    let mut events = Events::open(s, "").await;
+    let mut filtered = Events::open(s, "?systemId=db").await;
     let read_all = || async {
         let (_, one) = s.get(&format!("/api/v1/objectives/{id}")).await;
         let (_, per_system) = s.get("/api/v1/systems/api/objectives").await;
@@ -547,7 +553,7 @@ async fn refetch_after_every_signal_is_never_stale(db: Db) {
             } else {
                 "unhealthy"
             };
-            results(&s, &db_check, json!([{"status": status}])).await;
+            results(s, &db_check, json!([{"status": status}])).await;
             let signal = events
                 .until(|n, d| n == "health.changed" && d["systemId"] == "db")
                 .await;
@@ -564,4 +570,26 @@ async fn refetch_after_every_signal_is_never_stale(db: Db) {
             );
         }
     }
+}
+
+/// The same invariant with the Redis cache (when `REDIS_URL` is set).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refetch_after_every_signal_is_never_stale_on_redis() {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        assert!(
+            std::env::var("SLOD_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
+            "SLOD_REQUIRE_SERVICES=1 but REDIS_URL is not set"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    };
+    let namespace = format!("http-{}", uuid::Uuid::new_v4().simple());
+    let s = start(Db::Sqlite, |c| {
+        c.cache = url;
+        c.cache_namespace = namespace;
+    })
+    .await
+    .unwrap();
+    assert_eq!(s.get("/readyz").await.1["cache"]["provider"], "redis");
+    refetch_rounds(&s).await;
 }

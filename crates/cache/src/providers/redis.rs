@@ -1,0 +1,248 @@
+//! The Redis provider: the generation guard lives in Redis, so it holds across replicas.
+//!
+//! Per key `<ns>:v:<key>` a hash `{s: stamp, d: data}` with the value's TTL; per key a counter
+//! `<ns>:g:<key>` and per family a counter `<ns>:f:<family>`. The stamp of a value is the
+//! counters it was loaded under, joined with commas. Three Lua scripts, loaded once and called
+//! by SHA, keep every step atomic:
+//! - read: the counters and the value in one round trip; a value whose stamp differs from the
+//!   current counters is stale and reads as a miss carrying the current counters as its token;
+//! - write: stores only if the counters still equal the token;
+//! - invalidate: `INCR` the key's counter and `UNLINK` its value; a family: one `INCR`, O(1) in
+//!   the number of keys (no SCAN, no KEYS).
+//!
+//! Counters expire after a week without invalidation (so they do not pile up); a counter that
+//! expired reads as 0 again, which could only revive a stale write from a load that took a week.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use redis::Script;
+
+use crate::key::{Family, Key};
+use crate::provider::{
+    CacheProvider, Payload, PayloadFormat, ProviderError, Read, Token, WriteOutcome,
+};
+use crate::CacheError;
+
+/// How long an untouched generation counter is kept.
+const COUNTER_TTL_MS: u64 = 7 * 24 * 3600 * 1000;
+
+const READ: &str = r"
+local current = {}
+for i = 2, #KEYS do current[#current + 1] = redis.call('GET', KEYS[i]) or '0' end
+local token = table.concat(current, ',')
+local value = redis.call('HMGET', KEYS[1], 's', 'd')
+if value[1] == token and value[2] then return {1, value[2]} end
+return {0, token}
+";
+
+const WRITE: &str = r"
+local current = {}
+for i = 2, #KEYS do current[#current + 1] = redis.call('GET', KEYS[i]) or '0' end
+if table.concat(current, ',') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+return 1
+";
+
+const INVALIDATE: &str = r"
+redis.call('INCR', KEYS[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[1])
+if KEYS[2] then redis.call('UNLINK', KEYS[2]) end
+return 1
+";
+
+/// The provider for several replicas sharing one Redis.
+#[derive(Clone)]
+pub struct RedisProvider {
+    connection: ConnectionManager,
+    namespace: String,
+    read: Script,
+    write: Script,
+    invalidate: Script,
+}
+
+fn failed(e: redis::RedisError) -> ProviderError {
+    ProviderError(e.to_string())
+}
+
+impl RedisProvider {
+    /// A provider for `url` (`redis://host:port/db`), with every key under `namespace:`.
+    /// Connects lazily and reconnects by itself, so slod starts (and reads fall through to the
+    /// database) while Redis is down.
+    pub fn connect(url: &str, namespace: &str) -> Result<Self, CacheError> {
+        if namespace.is_empty() || namespace.contains(char::is_whitespace) {
+            return Err(CacheError::InvalidConfig(format!(
+                "invalid cache namespace {namespace:?}"
+            )));
+        }
+        let client = redis::Client::open(url)
+            .map_err(|e| CacheError::InvalidConfig(format!("redis url: {e}")))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_millis(500)))
+            .set_response_timeout(Some(Duration::from_secs(2)))
+            .set_number_of_retries(1)
+            .set_max_delay(Duration::from_millis(500));
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|e| CacheError::InvalidConfig(format!("redis: {e}")))?;
+        Ok(RedisProvider {
+            connection,
+            namespace: namespace.to_owned(),
+            read: Script::new(READ),
+            write: Script::new(WRITE),
+            invalidate: Script::new(INVALIDATE),
+        })
+    }
+
+    fn value_key(&self, key: &Key) -> String {
+        format!("{}:v:{}", self.namespace, key.as_str())
+    }
+
+    /// The counters a key's values are stamped with: its own, then one per family.
+    fn counter_keys(&self, key: &Key) -> Vec<String> {
+        std::iter::once(format!("{}:g:{}", self.namespace, key.as_str()))
+            .chain(key.families().map(|f| format!("{}:f:{f}", self.namespace)))
+            .collect()
+    }
+
+    fn answer(&self, (hit, data): (i64, Vec<u8>)) -> Result<Read, ProviderError> {
+        if hit == 1 {
+            return Ok(Read::Hit(Payload::Bytes(data.into())));
+        }
+        let text = String::from_utf8(data)
+            .map_err(|_| ProviderError("a token that is not text".into()))?;
+        let generations = text
+            .split(',')
+            .map(|g| g.parse::<u64>().unwrap_or(u64::MAX))
+            .collect();
+        Ok(Read::Miss(Token::new(generations)))
+    }
+
+    fn read_invocation(&self, key: &Key) -> redis::ScriptInvocation<'_> {
+        let mut invocation = self.read.key(self.value_key(key));
+        for counter in self.counter_keys(key) {
+            invocation.key(counter);
+        }
+        invocation
+    }
+}
+
+#[async_trait]
+impl CacheProvider for RedisProvider {
+    fn kind(&self) -> &'static str {
+        "redis"
+    }
+
+    fn payload_format(&self) -> PayloadFormat {
+        PayloadFormat::Bytes
+    }
+
+    fn is_remote(&self) -> bool {
+        true
+    }
+
+    async fn read(&self, key: &Key) -> Result<Read, ProviderError> {
+        let raw = self
+            .read_invocation(key)
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)?;
+        self.answer(raw)
+    }
+
+    async fn read_many(&self, keys: &[Key]) -> Result<Vec<Read>, ProviderError> {
+        // One pipelined round trip of EVALSHA calls; if Redis lost its script cache (a restart),
+        // load the script once and retry.
+        let sha = self.read.get_hash();
+        let build = || {
+            let mut pipe = redis::pipe();
+            for key in keys {
+                let counters = self.counter_keys(key);
+                pipe.cmd("EVALSHA")
+                    .arg(sha)
+                    .arg(counters.len() + 1)
+                    .arg(self.value_key(key))
+                    .arg(counters);
+            }
+            pipe
+        };
+        let mut connection = self.connection.clone();
+        let raw: Vec<(i64, Vec<u8>)> = match build().query_async(&mut connection).await {
+            Ok(raw) => raw,
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                redis::cmd("SCRIPT")
+                    .arg("LOAD")
+                    .arg(READ)
+                    .query_async::<String>(&mut connection)
+                    .await
+                    .map_err(failed)?;
+                build().query_async(&mut connection).await.map_err(failed)?
+            }
+            Err(e) => return Err(failed(e)),
+        };
+        raw.into_iter().map(|r| self.answer(r)).collect()
+    }
+
+    async fn write(
+        &self,
+        key: &Key,
+        token: &Token,
+        payload: Payload,
+        ttl: Duration,
+    ) -> Result<WriteOutcome, ProviderError> {
+        let Payload::Bytes(data) = payload else {
+            return Err(ProviderError(
+                "the redis provider stores encoded bytes".into(),
+            ));
+        };
+        let stamp = token
+            .generations()
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(",");
+        let mut invocation = self.write.key(self.value_key(key));
+        for counter in self.counter_keys(key) {
+            invocation.key(counter);
+        }
+        invocation
+            .arg(stamp)
+            .arg(ttl.as_millis().max(1) as u64)
+            .arg(&data[..]);
+        let stored: i64 = invocation
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)?;
+        Ok(if stored == 1 {
+            WriteOutcome::Stored
+        } else {
+            WriteOutcome::Refused
+        })
+    }
+
+    async fn invalidate(&self, key: &Key) -> Result<(), ProviderError> {
+        let counter = format!("{}:g:{}", self.namespace, key.as_str());
+        let _: i64 = self
+            .invalidate
+            .key(counter)
+            .key(self.value_key(key))
+            .arg(COUNTER_TTL_MS)
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+
+    async fn invalidate_family(&self, family: &Family) -> Result<(), ProviderError> {
+        let counter = format!("{}:f:{}", self.namespace, family.as_str());
+        let _: i64 = self
+            .invalidate
+            .key(counter)
+            .arg(COUNTER_TTL_MS)
+            .invoke_async(&mut self.connection.clone())
+            .await
+            .map_err(failed)?;
+        Ok(())
+    }
+}
