@@ -500,7 +500,7 @@ async fn refetch_rounds(s: &TestServer) {
     let db_check = system_with_check(s, "db", &[]).await;
     system_with_check(s, "api", &["db"]).await;
     let id = objective(
-        &s,
+        s,
         json!({"systemId": "api", "name": "round-0", "target": 99.9, "windowDays": 30}),
     )
     .await;
