@@ -11,7 +11,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use slod_cache::{BreakerState, CacheConfig, CacheManager, CachedScope};
-use support::{Counter, TestError};
+use support::Counter;
 
 struct Redis {
     url: String,
