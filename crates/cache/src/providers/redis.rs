@@ -29,8 +29,8 @@ use crate::CacheError;
 const COUNTER_TTL_MS: u64 = 7 * 24 * 3600 * 1000;
 
 const READ: &str = r"
-local current = {}
-for i = 2, #KEYS do current[#current + 1] = redis.call('GET', KEYS[i]) or '0' end
+local current = redis.call('MGET', unpack(KEYS, 2))
+for i = 1, #current do if not current[i] then current[i] = '0' end end
 local token = table.concat(current, ',')
 local value = redis.call('HMGET', KEYS[1], 's', 'd')
 if value[1] == token and value[2] then return {1, value[2]} end
@@ -38,8 +38,8 @@ return {0, token}
 ";
 
 const WRITE: &str = r"
-local current = {}
-for i = 2, #KEYS do current[#current + 1] = redis.call('GET', KEYS[i]) or '0' end
+local current = redis.call('MGET', unpack(KEYS, 2))
+for i = 1, #current do if not current[i] then current[i] = '0' end end
 if table.concat(current, ',') ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[3])
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
