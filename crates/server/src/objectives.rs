@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use slod_engine::{
     BurnRateThresholds, DependencyExclusion, DowntimeSegment, Health, Objective, Timelines,
-    Upstream, WindowKind,
+    WindowKind,
 };
 
 use crate::app::AppState;
@@ -389,19 +389,7 @@ pub async fn downtime(
     systems.push(objective.system_id.clone());
     let checks: Vec<String> = objective.health_check_id.iter().cloned().collect();
     let set = state.store.timelines(&systems, &checks, since).await?;
-    let empty = Vec::new();
-    let own = match &objective.health_check_id {
-        Some(check) => set.checks.get(check).unwrap_or(&empty),
-        None => set.systems.get(&objective.system_id).unwrap_or(&empty),
-    };
-    let upstreams: Vec<Upstream<'_>> = closure
-        .iter()
-        .map(|(id, depth)| Upstream {
-            system_id: id,
-            depth: *depth,
-            intervals: set.systems.get(id).unwrap_or(&empty),
-        })
-        .collect();
+    let (own, upstreams) = crate::views::objective_timelines(&objective, &closure, &set);
     let timelines = Timelines {
         own,
         upstreams: &upstreams,

@@ -23,8 +23,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use slod_cache::{CacheError, CacheManager, CachedScope};
-use slod_engine::{upstream_closure, Objective, Status, Timelines, Upstream};
-use slod_store::{Page, Store, StoreError, System, SystemHealth};
+use slod_engine::{upstream_closure, DownInterval, Objective, Status, Timelines, Upstream};
+use slod_store::{Page, Store, StoreError, System, SystemHealth, TimelineSet};
 
 use crate::error::ApiError;
 
@@ -186,20 +186,8 @@ pub async fn compute_statuses(
             since,
         )
         .await?;
-    let empty = Vec::new();
     for (objective, closure) in objectives.into_iter().zip(closures) {
-        let own = match &objective.health_check_id {
-            Some(check) => set.checks.get(check).unwrap_or(&empty),
-            None => set.systems.get(&objective.system_id).unwrap_or(&empty),
-        };
-        let upstreams: Vec<Upstream<'_>> = closure
-            .iter()
-            .map(|(id, depth)| Upstream {
-                system_id: id,
-                depth: *depth,
-                intervals: set.systems.get(id).unwrap_or(&empty),
-            })
-            .collect();
+        let (own, upstreams) = objective_timelines(&objective, &closure, &set);
         let timelines = Timelines {
             own,
             upstreams: &upstreams,
@@ -215,6 +203,28 @@ pub async fn compute_statuses(
         .into_iter()
         .map(|(k, v)| (k, Arc::new(ObjectivesOfSystem::from(v))))
         .collect())
+}
+
+/// The timelines `objective` reads out of `set`: its system's (or its check's) own, and one per
+/// upstream of `closure`. Missing entries are empty timelines (nothing was down).
+pub fn objective_timelines<'a>(
+    objective: &Objective,
+    closure: &'a [(String, u32)],
+    set: &'a TimelineSet,
+) -> (&'a [DownInterval], Vec<Upstream<'a>>) {
+    let own = match &objective.health_check_id {
+        Some(check) => set.checks.get(check),
+        None => set.systems.get(&objective.system_id),
+    };
+    let upstreams = closure
+        .iter()
+        .map(|(id, depth)| Upstream {
+            system_id: id,
+            depth: *depth,
+            intervals: set.systems.get(id).map_or(&[][..], Vec::as_slice),
+        })
+        .collect();
+    (own.map_or(&[][..], Vec::as_slice), upstreams)
 }
 
 /// The cached read models. Cheap to clone.

@@ -255,10 +255,27 @@ impl Store {
         check_ids: &[String],
         since: Timestamp,
     ) -> Result<TimelineSet, StoreError> {
-        let mut set = TimelineSet::default();
-        for chunk in system_ids.chunks(IN_CHUNK) {
+        Ok(TimelineSet {
+            systems: self
+                .intervals_by("system_id", "check_id IS NULL AND", system_ids, since)
+                .await?,
+            checks: self.intervals_by("check_id", "", check_ids, since).await?,
+        })
+    }
+
+    /// Down intervals grouped by `column` (`system_id` or `check_id`) for the listed ids, in
+    /// chunks of bound parameters; `filter` narrows the rows (ends with `AND` when given).
+    async fn intervals_by(
+        &self,
+        column: &str,
+        filter: &str,
+        ids: &[String],
+        since: Timestamp,
+    ) -> Result<HashMap<String, Vec<DownInterval>>, StoreError> {
+        let mut out: HashMap<String, Vec<DownInterval>> = HashMap::new();
+        for chunk in ids.chunks(IN_CHUNK) {
             let sql = format!(
-                "SELECT system_id, start_at, end_at, worst, source FROM down_intervals WHERE check_id IS NULL AND (end_at IS NULL OR end_at > $1) AND system_id IN ({}) ORDER BY start_at",
+                "SELECT {column}, start_at, end_at, worst, source FROM down_intervals WHERE {filter} (end_at IS NULL OR end_at > $1) AND {column} IN ({}) ORDER BY start_at",
                 placeholders(2, chunk.len())
             );
             let mut query = sqlx::query(&sql).bind(ms(since));
@@ -266,28 +283,11 @@ impl Store {
                 query = query.bind(id);
             }
             for row in query.fetch_all(&self.pool).await? {
-                set.systems
-                    .entry(row.try_get("system_id")?)
+                out.entry(row.try_get(column)?)
                     .or_default()
                     .push(interval_from_row(&row)?);
             }
         }
-        for chunk in check_ids.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT check_id, start_at, end_at, worst, source FROM down_intervals WHERE (end_at IS NULL OR end_at > $1) AND check_id IN ({}) ORDER BY start_at",
-                placeholders(2, chunk.len())
-            );
-            let mut query = sqlx::query(&sql).bind(ms(since));
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                set.checks
-                    .entry(row.try_get("check_id")?)
-                    .or_default()
-                    .push(interval_from_row(&row)?);
-            }
-        }
-        Ok(set)
+        Ok(out)
     }
 }
