@@ -24,10 +24,13 @@ pub(crate) fn validate_scope(name: &str) -> Result<(), CacheError> {
     }
 }
 
+/// `#` is reserved: remote providers suffix their bookkeeping keys with it (`<key>#gen`).
 fn has_valid_chars(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= MAX_KEY_LEN
-        && !s.chars().any(|c| c.is_control() || c.is_whitespace())
+        && !s
+            .chars()
+            .any(|c| c.is_control() || c.is_whitespace() || c == '#')
 }
 
 /// A fully qualified cache key, `<scope>:<key>`, validated once.
@@ -203,7 +206,14 @@ mod tests {
     fn g9_keys_are_validated_and_prefixed_by_scope() {
         let key = Key::new("slo", "objective:42").unwrap();
         assert_eq!(key.as_str(), "slo:objective:42");
-        for bad in ["", "a b", "list:", "x\n", &"k".repeat(MAX_KEY_LEN + 1)] {
+        for bad in [
+            "",
+            "a b",
+            "list:",
+            "x\n",
+            "x#gen",
+            &"k".repeat(MAX_KEY_LEN + 1),
+        ] {
             assert!(
                 matches!(Key::new("slo", bad), Err(CacheError::InvalidKey(_))),
                 "{bad:?}"

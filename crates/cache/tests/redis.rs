@@ -309,6 +309,13 @@ async fn a_hit_costs_one_round_trip() {
         .unwrap();
     let client = redis::Client::open(server.url()).unwrap();
     let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    // Keys are <namespace>:<scope>:<key>.
+    let exists: i64 = redis::cmd("EXISTS")
+        .arg("rt:stress:list:k")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    assert_eq!(exists, 1);
     let _: () = redis::cmd("CONFIG")
         .arg("RESETSTAT")
         .query_async(&mut admin)

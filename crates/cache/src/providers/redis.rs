@@ -1,7 +1,8 @@
 //! The Redis provider: the generation guard lives in Redis, so it holds across replicas.
 //!
-//! Per key `<ns>:v:<key>` a hash `{s: stamp, d: data}` with the value's TTL; per key a counter
-//! `<ns>:g:<key>` and per family a counter `<ns>:f:<family>`. The stamp of a value is the
+//! Per key `<ns>:<scope>:<key>` a hash `{s: stamp, d: data}` with the value's TTL; per key a
+//! counter `<ns>:<scope>:<key>#gen` and per family a counter `<ns>:<scope>:<family>#gen` (`#`
+//! never occurs in a key, so these cannot collide with values). The stamp of a value is the
 //! counters it was loaded under, joined with commas. Three Lua scripts, loaded once and called
 //! by SHA, keep every step atomic:
 //! - read: the counters and the value in one round trip; a value whose stamp differs from the
@@ -96,13 +97,16 @@ impl RedisProvider {
     }
 
     fn value_key(&self, key: &Key) -> String {
-        format!("{}:v:{}", self.namespace, key.as_str())
+        format!("{}:{}", self.namespace, key.as_str())
     }
 
     /// The counters a key's values are stamped with: its own, then one per family.
     fn counter_keys(&self, key: &Key) -> Vec<String> {
-        std::iter::once(format!("{}:g:{}", self.namespace, key.as_str()))
-            .chain(key.families().map(|f| format!("{}:f:{f}", self.namespace)))
+        std::iter::once(format!("{}:{}#gen", self.namespace, key.as_str()))
+            .chain(
+                key.families()
+                    .map(|f| format!("{}:{f}#gen", self.namespace)),
+            )
             .collect()
     }
 
@@ -222,7 +226,7 @@ impl CacheProvider for RedisProvider {
     }
 
     async fn invalidate(&self, key: &Key) -> Result<(), ProviderError> {
-        let counter = format!("{}:g:{}", self.namespace, key.as_str());
+        let counter = format!("{}:{}#gen", self.namespace, key.as_str());
         let _: i64 = self
             .invalidate
             .key(counter)
@@ -235,7 +239,7 @@ impl CacheProvider for RedisProvider {
     }
 
     async fn invalidate_family(&self, family: &Family) -> Result<(), ProviderError> {
-        let counter = format!("{}:f:{}", self.namespace, family.as_str());
+        let counter = format!("{}:{}#gen", self.namespace, family.as_str());
         let _: i64 = self
             .invalidate
             .key(counter)
