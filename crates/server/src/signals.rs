@@ -71,40 +71,86 @@ pub struct SignalQuery {
     system_id: Option<String>,
 }
 
+/// The SSE events of one subscriber, filtered to one system if asked. Ends when the subscriber
+/// fell more than the buffer behind: it is disconnected, and the others never wait for it.
+pub fn events(
+    receiver: broadcast::Receiver<Arc<Signal>>,
+    filter: Option<String>,
+) -> impl Stream<Item = Result<Event, Infallible>> {
+    stream::unfold((receiver, filter), |(mut receiver, filter)| async move {
+        loop {
+            match receiver.recv().await {
+                Ok(signal) => {
+                    if filter.as_deref().is_some_and(|id| id != signal.system_id) {
+                        continue;
+                    }
+                    let event = Event::default()
+                        .event(&signal.event)
+                        .data(signal.data.to_string());
+                    return Some((Ok(event), (receiver, filter)));
+                }
+                Err(broadcast::error::RecvError::Lagged(skipped)) => {
+                    metrics::counter!("slod_signals_slow_clients_dropped_total").increment(1);
+                    tracing::info!(skipped, "dropping a signals client that fell behind");
+                    return None;
+                }
+                Err(broadcast::error::RecvError::Closed) => return None,
+            }
+        }
+    })
+}
+
 #[utoipa::path(get, path = "/api/v1/signals", tag = "signals", params(SignalQuery),
     responses((status = 200, description = "Server-Sent Events: slo.status.changed, slo.objective.deleted, health.changed, system.deleted", content_type = "text/event-stream")))]
 pub async fn stream(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SignalQuery>,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let receiver = state.signals.subscribe();
-    let events = stream::unfold(
-        (receiver, query.system_id),
-        |(mut receiver, filter)| async move {
-            loop {
-                match receiver.recv().await {
-                    Ok(signal) => {
-                        if filter.as_deref().is_some_and(|id| id != signal.system_id) {
-                            continue;
-                        }
-                        let event = Event::default()
-                            .event(&signal.event)
-                            .data(signal.data.to_string());
-                        return Some((Ok(event), (receiver, filter)));
-                    }
-                    Err(broadcast::error::RecvError::Lagged(skipped)) => {
-                        metrics::counter!("slod_signals_slow_clients_dropped_total").increment(1);
-                        tracing::info!(skipped, "dropping a signals client that fell behind");
-                        return None;
-                    }
-                    Err(broadcast::error::RecvError::Closed) => return None,
-                }
-            }
-        },
-    );
+    let events = events(state.signals.subscribe(), query.system_id);
     Sse::new(events).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))
             .text("keep-alive"),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use futures_util::StreamExt;
+
+    use super::*;
+
+    #[tokio::test]
+    async fn a_slow_subscriber_is_dropped_and_the_others_keep_everything() {
+        let signals = Signals::default();
+        let slow = events(signals.subscribe(), None);
+        let mut keeping_up = Box::pin(events(signals.subscribe(), None));
+        let mut received = 0;
+        for i in 0..BUFFER + 10 {
+            // Emitting never waits for anyone.
+            signals.emit("health.changed", "s", serde_json::json!({"i": i}));
+            keeping_up.next().await.unwrap().unwrap();
+            received += 1;
+        }
+        assert_eq!(received, BUFFER + 10);
+        let mut slow = Box::pin(slow);
+        assert!(
+            slow.next().await.is_none(),
+            "the subscriber that fell behind is disconnected"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_filter_keeps_one_systems_signals() {
+        let signals = Signals::default();
+        let mut only_b = Box::pin(events(signals.subscribe(), Some("b".into())));
+        signals.emit("health.changed", "a", serde_json::json!({"systemId": "a"}));
+        signals.emit("health.changed", "b", serde_json::json!({"systemId": "b"}));
+        drop(signals);
+        assert!(only_b.next().await.is_some());
+        assert!(
+            only_b.next().await.is_none(),
+            "a's signal was filtered out, then the channel closed"
+        );
+    }
 }
