@@ -129,7 +129,7 @@ mod tests {
         for i in 0..BUFFER + 10 {
             // Emitting never waits for anyone.
             signals.emit("health.changed", "s", serde_json::json!({"i": i}));
-            keeping_up.next().await.unwrap().unwrap();
+            let _event = keeping_up.next().await.unwrap().unwrap();
             received += 1;
         }
         assert_eq!(received, BUFFER + 10);
