@@ -8,6 +8,7 @@ pub mod app;
 pub mod auth;
 mod checks;
 pub mod config;
+mod dashboard;
 mod error;
 mod extract;
 mod objectives;

@@ -14,6 +14,7 @@ use utoipa::{Modify, OpenApi};
         crate::objectives::create, crate::objectives::list, crate::objectives::get, crate::objectives::update,
         crate::objectives::delete, crate::objectives::for_system, crate::objectives::bulk_status, crate::objectives::downtime,
         crate::signals::stream,
+        crate::dashboard::page,
         crate::ops::healthz, crate::ops::readyz, crate::ops::metrics, crate::ops::openapi,
     ),
     components(schemas(crate::checks::ResultInput)),

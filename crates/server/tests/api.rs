@@ -678,6 +678,14 @@ async fn operations_endpoints(db: Db) {
         s.get("/healthz").await,
         (StatusCode::OK, json!({"status": "ok"}))
     );
+    let page = s.client.get(format!("{}/", s.base)).send().await.unwrap();
+    assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+    let html = page.text().await.unwrap();
+    assert!(
+        html.contains("new EventSource(\"/api/v1/signals\")")
+            && html.contains("/objectives/bulk-status"),
+        "the dashboard reads the live API"
+    );
     let (status, ready) = s.get("/readyz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
