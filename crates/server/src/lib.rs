@@ -9,6 +9,7 @@ pub mod auth;
 mod checks;
 pub mod config;
 mod dashboard;
+pub mod demo;
 mod error;
 mod extract;
 mod objectives;

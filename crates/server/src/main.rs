@@ -20,6 +20,13 @@ struct Cli {
 enum Command {
     /// Run the service (embedded defaults: SQLite file slod.db, in-memory cache, 127.0.0.1:8080).
     Serve(Config),
+    /// Run slod on a temporary database with simulated systems: open the dashboard and watch
+    /// budgets move.
+    Demo {
+        /// Address to listen on.
+        #[arg(long, env = "SLOD_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: std::net::SocketAddr,
+    },
     /// Apply the database migrations and exit.
     Migrate(Database),
     /// Manage API tokens.
@@ -93,6 +100,7 @@ async fn main() -> anyhow::Result<()> {
             );
             app::serve(service, listener, app::shutdown_signal()).await
         }
+        Command::Demo { listen } => demo(listen).await,
         Command::Migrate(database) => {
             database.open().await?;
             println!("database is up to date");
@@ -100,6 +108,29 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Token { action } => token(action).await,
     }
+}
+
+async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+    let path = std::env::temp_dir().join(format!("slod-demo-{}.db", std::process::id()));
+    let config = Config {
+        listen,
+        database_url: format!("sqlite://{}", path.display()),
+        ..Config::default()
+    };
+    telemetry::init_logging(&config);
+    let listener = tokio::net::TcpListener::bind(listen)
+        .await
+        .with_context(|| format!("listening on {listen}"))?;
+    let service = app::build(config).await?;
+    let checks = slod::demo::seed(&service.state).await?;
+    let simulation = tokio::spawn(slod::demo::simulate(service.state.clone(), checks));
+    println!("slod demo: open http://{}/ to watch simulated systems (health reported every 2 s); Ctrl-C stops it.", listener.local_addr()?);
+    let served = app::serve(service, listener, app::shutdown_signal()).await;
+    simulation.abort();
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    served
 }
 
 async fn token(action: TokenAction) -> anyhow::Result<()> {

@@ -149,3 +149,69 @@ async fn serve_uses_minted_tokens_and_exits_cleanly_on_sigterm() {
     };
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn demo_serves_simulated_systems_whose_results_keep_coming() {
+    let mut child = slod()
+        .arg("demo")
+        .env("SLOD_LISTEN", "127.0.0.1:0")
+        .env("SLOD_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let line = lines
+        .next()
+        .expect("the demo prints where it serves")
+        .unwrap();
+    let base = line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("an address")
+        .to_owned();
+    let client = reqwest::Client::new();
+    let get = |path: &str| client.get(format!("http://{base}{path}")).send();
+    let systems: serde_json::Value = get("/api/v1/systems").await.unwrap().json().await.unwrap();
+    assert_eq!(systems["systems"].as_array().unwrap().len(), 5);
+    let objectives: serde_json::Value = get("/api/v1/objectives")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(objectives["objectives"].as_array().unwrap().len(), 6);
+    let checks: serde_json::Value = get("/api/v1/systems/db/checks")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let results = format!(
+        "/api/v1/checks/{}/results?limit=1000",
+        checks[0]["id"].as_str().unwrap()
+    );
+    let count = |v: serde_json::Value| v["results"].as_array().unwrap().len();
+    let before = count(get(&results).await.unwrap().json().await.unwrap());
+    tokio::time::sleep(Duration::from_millis(4500)).await;
+    let after = count(get(&results).await.unwrap().json().await.unwrap());
+    assert!(
+        after > before,
+        "the simulation keeps reporting ({before} -> {after})"
+    );
+
+    assert!(Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap()
+        .success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            Instant::now() < deadline,
+            "the demo did not exit after SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
