@@ -72,6 +72,26 @@ fn objective_from_row(row: &AnyRow) -> Result<Objective, sqlx::Error> {
     })
 }
 
+type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
+
+/// Binds an objective's definition (every field a create and an update both write), in the
+/// column order `health_check_id .. fast_burn_multiplier` both statements use.
+fn bind_definition<'q>(query: AnyQuery<'q>, o: &'q Objective) -> AnyQuery<'q> {
+    query
+        .bind(&o.health_check_id)
+        .bind(&o.name)
+        .bind(o.target)
+        .bind(i64::from(o.window_days))
+        .bind(kind_str(o.window_kind))
+        .bind(&o.time_zone)
+        .bind(exclusion_str(o.dependency_exclusion))
+        .bind(o.excluded_dependency_ids.join(","))
+        .bind(i64::from(o.exclude_maintenance_windows))
+        .bind(o.burn_rate_thresholds.warning_percent)
+        .bind(o.burn_rate_thresholds.critical_percent)
+        .bind(o.burn_rate_thresholds.fast_burn_multiplier)
+}
+
 /// `$first, $first+1, ...` for `n` parameters.
 fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
@@ -118,28 +138,17 @@ impl Store {
     pub async fn create_objective(&self, o: &Objective) -> Result<Objective, StoreError> {
         self.check_objective_refs(o).await?;
         let mut w = self.begin_write().await?;
-        sqlx::query(
+        let insert = sqlx::query(
             "INSERT INTO objectives (id, system_id, health_check_id, name, target, window_days, window_kind, time_zone, dependency_exclusion, excluded_dependency_ids, exclude_maintenance, warning_percent, critical_percent, fast_burn_multiplier, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
         )
         .bind(&o.id)
-        .bind(&o.system_id)
-        .bind(&o.health_check_id)
-        .bind(&o.name)
-        .bind(o.target)
-        .bind(i64::from(o.window_days))
-        .bind(kind_str(o.window_kind))
-        .bind(&o.time_zone)
-        .bind(exclusion_str(o.dependency_exclusion))
-        .bind(o.excluded_dependency_ids.join(","))
-        .bind(i64::from(o.exclude_maintenance_windows))
-        .bind(o.burn_rate_thresholds.warning_percent)
-        .bind(o.burn_rate_thresholds.critical_percent)
-        .bind(o.burn_rate_thresholds.fast_burn_multiplier)
-        .bind(ms(o.created_at))
-        .bind(ms(o.updated_at))
-        .execute(&mut *w.tx)
-        .await?;
+        .bind(&o.system_id);
+        bind_definition(insert, o)
+            .bind(ms(o.created_at))
+            .bind(ms(o.updated_at))
+            .execute(&mut *w.tx)
+            .await?;
         w.tx.commit().await?;
         self.get_objective(&o.id)
             .await?
@@ -150,27 +159,16 @@ impl Store {
     pub async fn update_objective(&self, o: &Objective) -> Result<Objective, StoreError> {
         self.check_objective_refs(o).await?;
         let mut w = self.begin_write().await?;
-        let done = sqlx::query(
+        let update = sqlx::query(
             "UPDATE objectives SET health_check_id = $1, name = $2, target = $3, window_days = $4, window_kind = $5, time_zone = $6, dependency_exclusion = $7, excluded_dependency_ids = $8, exclude_maintenance = $9, warning_percent = $10, critical_percent = $11, fast_burn_multiplier = $12, updated_at = $13
              WHERE id = $14 AND system_id = $15",
-        )
-        .bind(&o.health_check_id)
-        .bind(&o.name)
-        .bind(o.target)
-        .bind(i64::from(o.window_days))
-        .bind(kind_str(o.window_kind))
-        .bind(&o.time_zone)
-        .bind(exclusion_str(o.dependency_exclusion))
-        .bind(o.excluded_dependency_ids.join(","))
-        .bind(i64::from(o.exclude_maintenance_windows))
-        .bind(o.burn_rate_thresholds.warning_percent)
-        .bind(o.burn_rate_thresholds.critical_percent)
-        .bind(o.burn_rate_thresholds.fast_burn_multiplier)
-        .bind(ms(o.updated_at))
-        .bind(&o.id)
-        .bind(&o.system_id)
-        .execute(&mut *w.tx)
-        .await?;
+        );
+        let done = bind_definition(update, o)
+            .bind(ms(o.updated_at))
+            .bind(&o.id)
+            .bind(&o.system_id)
+            .execute(&mut *w.tx)
+            .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("objective", &o.id));
         }
