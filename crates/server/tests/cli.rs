@@ -8,6 +8,23 @@ fn slod() -> Command {
     Command::new(env!("CARGO_BIN_EXE_slod"))
 }
 
+/// Sends SIGTERM and waits (at most 10 s) for the process to exit.
+fn terminate(child: &mut std::process::Child) -> std::process::ExitStatus {
+    let signalled = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(signalled.success());
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "slod did not exit after SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 fn temp_db() -> String {
     format!(
         "sqlite://{}",
@@ -134,19 +151,7 @@ async fn serve_uses_minted_tokens_and_exits_cleanly_on_sigterm() {
         200
     );
 
-    let killed = Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(killed.success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let status = loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            break status;
-        }
-        assert!(Instant::now() < deadline, "slod did not exit after SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    };
+    let status = terminate(&mut child);
     assert!(status.success(), "exit status {status:?}");
 }
 
@@ -201,17 +206,6 @@ async fn demo_serves_simulated_systems_whose_results_keep_coming() {
         "the simulation keeps reporting ({before} -> {after})"
     );
 
-    assert!(Command::new("kill")
-        .args(["-TERM", &child.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while child.try_wait().unwrap().is_none() {
-        assert!(
-            Instant::now() < deadline,
-            "the demo did not exit after SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let status = terminate(&mut child);
+    assert!(status.success(), "exit status {status:?}");
 }
