@@ -11,8 +11,8 @@ use jiff::Timestamp;
 use crate::derive::{derive, Owner, Segment, Timelines};
 use crate::intervals::Span;
 use crate::model::{
-    AlertLevel, AttributionEntry, AttributionType, DependencyExclusion, DowntimeSegment, Objective,
-    Status, Tier,
+    AlertLevel, AttributionEntry, AttributionType, DependencyExclusion, DownInterval,
+    DowntimeSegment, Objective, Status, Tier,
 };
 use crate::window::{window_at, Window, DAY_MS, MINUTE_MS};
 use crate::EngineError;
@@ -215,11 +215,14 @@ fn status_from(
         |down_ms: i64| ((w_ms - down_ms).max(0) as f64 / w_ms as f64 * 100.0).max(0.0);
     let is_breaching = consumed_scaled > allowed_scaled;
 
-    let own_open = timelines.own.iter().any(|i| i.end.is_none());
+    // "Down now" at the status's own instant, which may lie in the past (the daily job
+    // computes each day's status at its end), when an interval closed since is still open.
+    let down_at_now = |i: &DownInterval| i.start <= now && i.end.is_none_or(|end| end > now);
+    let own_open = timelines.own.iter().any(down_at_now);
     let upstream_open = timelines
         .upstreams
         .iter()
-        .any(|u| u.intervals.iter().any(|i| i.end.is_none()));
+        .any(|u| u.intervals.iter().any(down_at_now));
     let has_open_downtime = own_open && (strict || !upstream_open);
 
     let tier = if is_breaching {

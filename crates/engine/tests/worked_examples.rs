@@ -274,3 +274,25 @@ fn calendar_month_window_sizes_the_budget_on_the_whole_month() {
     assert!(close(s.error_budget_consumed_minutes, 30.0));
     assert_eq!(s.window_days, 30);
 }
+
+#[test]
+fn a_status_in_the_past_sees_an_outage_that_has_ended_since_as_open() {
+    // The daily job computes each day's status at the day's end, possibly later (catch-up):
+    // an outage from -120 to -30 min was open at -60 min, and not yet begun at -150 min.
+    let o = objective(99.0, 30);
+    let own = [down(-120.0, -30.0)];
+    let timelines = Timelines {
+        own: &own,
+        upstreams: &[],
+        maintenance: &[],
+    };
+    let during = status(&o, &timelines, at(-60.0)).unwrap();
+    assert!(during.has_open_downtime, "down at -60 min");
+    assert_eq!(during.tier, Tier::Degraded);
+    assert!(close(during.error_budget_consumed_minutes, 60.0));
+    let before = status(&o, &timelines, at(-150.0)).unwrap();
+    assert!(!before.has_open_downtime);
+    assert_eq!(before.error_budget_consumed_minutes, 0.0);
+    let after = status(&o, &timelines, at(0.0)).unwrap();
+    assert!(!after.has_open_downtime, "recovered by now");
+}
