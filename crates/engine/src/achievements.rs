@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// The kinds of achievement, as engine.md lists them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum AchievementKind {
     /// At least one objective.
@@ -24,6 +25,41 @@ pub enum AchievementKind {
     CascadeBreaker,
     /// A recovery within 300 s among the 10 most recent down intervals.
     RapidRecovery,
+}
+
+impl AchievementKind {
+    /// Every kind, in declaration order.
+    pub const ALL: [AchievementKind; 9] = [
+        AchievementKind::FirstSteps,
+        AchievementKind::FullCoverage,
+        AchievementKind::IronUptime,
+        AchievementKind::DiamondUptime,
+        AchievementKind::NinesClub,
+        AchievementKind::BudgetMiser,
+        AchievementKind::CleanSheet,
+        AchievementKind::CascadeBreaker,
+        AchievementKind::RapidRecovery,
+    ];
+
+    /// The name as stored and sent (`first_steps`, ...).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AchievementKind::FirstSteps => "first_steps",
+            AchievementKind::FullCoverage => "full_coverage",
+            AchievementKind::IronUptime => "iron_uptime",
+            AchievementKind::DiamondUptime => "diamond_uptime",
+            AchievementKind::NinesClub => "nines_club",
+            AchievementKind::BudgetMiser => "budget_miser",
+            AchievementKind::CleanSheet => "clean_sheet",
+            AchievementKind::CascadeBreaker => "cascade_breaker",
+            AchievementKind::RapidRecovery => "rapid_recovery",
+        }
+    }
+
+    /// The kind named `s`, if any.
+    pub fn parse(s: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.as_str() == s)
+    }
 }
 
 /// What one objective of the system looks like today.
@@ -88,6 +124,17 @@ pub fn earned(facts: &SystemFacts) -> Vec<AchievementKind> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_match_the_serde_names() {
+        for kind in AchievementKind::ALL {
+            assert_eq!(
+                serde_json::to_value(kind).unwrap(),
+                serde_json::Value::String(kind.as_str().into())
+            );
+            assert_eq!(AchievementKind::parse(kind.as_str()), Some(kind));
+        }
+    }
     use AchievementKind::*;
 
     fn objective(streak_days: u32, total_minutes: f64, own_minutes: f64) -> ObjectiveFacts {

@@ -7,6 +7,7 @@ use crate::model::{Status, Tier};
 
 /// One objective as the digest names it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct DigestEntry {
     pub objective_id: String,
@@ -20,8 +21,10 @@ pub struct DigestEntry {
 
 /// The weekly summary.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Digest {
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub generated_at: Timestamp,
     pub total_objectives: usize,
     pub breaching: usize,

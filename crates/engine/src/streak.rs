@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// An objective's streak.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct Streak {
     pub current_days: u32,

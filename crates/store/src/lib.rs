@@ -9,7 +9,10 @@
 //! timeline) lock the system's row on PostgreSQL, which holds across replicas; on SQLite, which
 //! is one process by definition, they take an in-process lock.
 
+mod bookkeeping;
 mod checks;
+mod incidents;
+mod maintenance;
 mod migrate;
 mod model;
 mod objectives;
@@ -26,6 +29,7 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, MutexGuard};
 
+pub use bookkeeping::DayRecord;
 pub use model::*;
 pub use objectives::TimelineSet;
 pub use systems::{Page, MAX_PAGE};

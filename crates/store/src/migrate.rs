@@ -22,6 +22,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_objectives.sql"),
         include_str!("../migrations/postgres/0002_objectives.sql"),
     ),
+    (
+        3,
+        "operations",
+        include_str!("../migrations/sqlite/0003_operations.sql"),
+        include_str!("../migrations/postgres/0003_operations.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

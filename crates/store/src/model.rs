@@ -2,7 +2,8 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use slod_engine::{CheckStatus, Health};
+use slod_engine::achievements::AchievementKind;
+use slod_engine::{CheckStatus, Health, MaintenanceStatus, MaintenanceWindow};
 
 /// A monitored system and the systems it depends on.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -225,4 +226,174 @@ pub struct TokenInfo {
     pub created_at: Timestamp,
     #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
     pub revoked_at: Option<Timestamp>,
+}
+
+/// A maintenance window over a set of systems. `status` is derived from time when read.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Maintenance {
+    pub id: String,
+    pub title: String,
+    /// Sorted by id.
+    pub system_ids: Vec<String>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub start_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub end_at: Timestamp,
+    pub status: MaintenanceStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub cancelled_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub created_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+impl Maintenance {
+    /// The window as the engine reads it.
+    pub fn window(&self) -> MaintenanceWindow {
+        MaintenanceWindow {
+            start_at: self.start_at,
+            end_at: self.end_at,
+            cancelled: self.cancelled_at.is_some(),
+        }
+    }
+
+    /// The same window with its status as of `now` (a cached copy may have been read earlier).
+    pub fn at(mut self, now: Timestamp) -> Self {
+        self.status = self.window().status(now);
+        self
+    }
+}
+
+/// A maintenance window to create (already validated: `start_at < end_at`, systems given).
+#[derive(Clone, Debug)]
+pub struct NewMaintenance {
+    pub title: String,
+    pub system_ids: Vec<String>,
+    pub start_at: Timestamp,
+    pub end_at: Timestamp,
+}
+
+/// Which maintenance windows a list returns: those of a system, overlapping `[from, to)`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct MaintenanceFilter {
+    pub system_id: Option<String>,
+    pub from: Option<Timestamp>,
+    pub to: Option<Timestamp>,
+}
+
+/// Whether an incident is still open.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "lowercase")]
+pub enum IncidentStatus {
+    Open,
+    Resolved,
+}
+
+/// An incident on a set of systems. With `healthOverride`, its systems are unhealthy while it
+/// is open, whatever their checks say.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Incident {
+    pub id: String,
+    pub title: String,
+    /// Sorted by id.
+    pub system_ids: Vec<String>,
+    pub health_override: bool,
+    pub status: IncidentStatus,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub opened_at: Timestamp,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<String>, format = DateTime))]
+    pub resolved_at: Option<Timestamp>,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// An incident to open (already validated).
+#[derive(Clone, Debug)]
+pub struct NewIncident {
+    pub title: String,
+    pub system_ids: Vec<String>,
+    pub health_override: bool,
+}
+
+/// Which incidents a list returns.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash, Serialize)]
+pub struct IncidentFilter {
+    pub system_id: Option<String>,
+    pub status: Option<IncidentStatus>,
+}
+
+/// How one system's health moved when an incident opened or was resolved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HealthMove {
+    pub system_id: String,
+    pub before: Health,
+    pub after: Health,
+    /// Whether its timeline changed (an interval opened, closed, or changed source).
+    pub timeline_changed: bool,
+}
+
+/// How an objective stood at the end of one UTC day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    pub objective_id: String,
+    /// The UTC day, `YYYY-MM-DD`.
+    pub day: String,
+    pub availability: f64,
+    pub consumed_minutes: f64,
+    pub remaining_percent: f64,
+    pub burn_rate: Option<f64>,
+    pub is_breaching: bool,
+    pub streak_days: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub taken_at: Timestamp,
+}
+
+/// An objective's streak as of the last day counted.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct StreakRecord {
+    pub objective_id: String,
+    pub system_id: String,
+    pub objective_name: Option<String>,
+    /// The last UTC day counted.
+    pub day: String,
+    pub current_days: u32,
+    pub best_days: u32,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub updated_at: Timestamp,
+}
+
+/// An achievement a system unlocked (never revoked).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Achievement {
+    pub system_id: String,
+    pub kind: AchievementKind,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub unlocked_at: Timestamp,
+}
+
+/// Something worth celebrating: an achievement unlocked, or a streak reaching a round number.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct Milestone {
+    /// `achievement` or `streak`.
+    pub kind: String,
+    pub system_id: String,
+    pub objective_id: Option<String>,
+    /// The achievement's kind, or the streak's length (`7_days`, ...).
+    pub detail: String,
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
+    pub at: Timestamp,
 }

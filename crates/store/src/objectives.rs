@@ -12,7 +12,7 @@ use crate::systems::Page;
 use crate::{ms, ts, Store, StoreError, MAX_PAGE};
 
 /// Most ids bound in one `IN (...)` list.
-const IN_CHUNK: usize = 500;
+pub(crate) const IN_CHUNK: usize = 500;
 
 fn kind_str(kind: WindowKind) -> &'static str {
     match kind {
@@ -93,7 +93,7 @@ fn bind_definition<'q>(query: AnyQuery<'q>, o: &'q Objective) -> AnyQuery<'q> {
 }
 
 /// `$first, $first+1, ...` for `n` parameters.
-fn placeholders(first: usize, n: usize) -> String {
+pub(crate) fn placeholders(first: usize, n: usize) -> String {
     (first..first + n)
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()

@@ -39,11 +39,19 @@ fn parse_health(s: &str) -> Health {
     }
 }
 
-/// An open interval: its row id and worst status so far.
+/// An open interval: its row id, worst status so far, and what caused or holds it.
 #[derive(Clone, Copy)]
 struct Open {
     id: i64,
     worst: CheckStatus,
+    source: DownSource,
+}
+
+fn source_str(source: DownSource) -> &'static str {
+    match source {
+        DownSource::Healthcheck => "healthcheck",
+        DownSource::Incident => "incident",
+    }
 }
 
 /// A system's timeline state, loaded under its lock and changed result by result.
@@ -53,6 +61,8 @@ struct Timeline {
     checks: HashMap<String, CheckState>,
     system_open: Option<Open>,
     check_open: HashMap<String, Open>,
+    /// An open incident with `healthOverride` holds the system unhealthy.
+    incident_override: bool,
     health: Health,
     since: Option<i64>,
     last_transition: Option<i64>,
@@ -78,13 +88,18 @@ impl Timeline {
         }
         let mut system_open = None;
         let mut check_open = HashMap::new();
-        for row in sqlx::query("SELECT id, check_id, worst FROM down_intervals WHERE system_id = $1 AND end_at IS NULL")
+        for row in sqlx::query("SELECT id, check_id, worst, source FROM down_intervals WHERE system_id = $1 AND end_at IS NULL")
             .bind(system_id)
             .fetch_all(&mut *w.tx)
             .await?
         {
             let worst: String = row.try_get("worst")?;
-            let open = Open { id: row.try_get("id")?, worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy) };
+            let source: String = row.try_get("source")?;
+            let open = Open {
+                id: row.try_get("id")?,
+                worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
+                source: parse_source(&source),
+            };
             match row.try_get::<Option<String>, _>("check_id")? {
                 Some(check) => {
                     check_open.insert(check, open);
@@ -106,11 +121,19 @@ impl Timeline {
             ),
             None => (Health::Unknown, None, None),
         };
+        let incident_override = sqlx::query(
+            "SELECT i.id FROM incidents i JOIN incident_systems s ON s.incident_id = i.id WHERE s.system_id = $1 AND i.health_override = 1 AND i.resolved_at IS NULL LIMIT 1",
+        )
+        .bind(system_id)
+        .fetch_optional(&mut *w.tx)
+        .await?
+        .is_some();
         Ok(Timeline {
             system_id: system_id.to_owned(),
             checks,
             system_open,
             check_open,
+            incident_override,
             health,
             since,
             last_transition,
@@ -126,21 +149,24 @@ impl Timeline {
         open: &mut Option<Open>,
         change: Transition,
         at: i64,
+        source: DownSource,
     ) -> Result<bool, StoreError> {
         match change {
             Transition::Open(worst) => {
                 let row = sqlx::query(
-                    "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, $2, $3, NULL, $4, 'healthcheck') RETURNING id",
+                    "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, $2, $3, NULL, $4, $5) RETURNING id",
                 )
                 .bind(system_id)
                 .bind(check)
                 .bind(at)
                 .bind(status_str(worst))
+                .bind(source_str(source))
                 .fetch_one(&mut *w.tx)
                 .await?;
                 *open = Some(Open {
                     id: row.try_get("id")?,
                     worst,
+                    source,
                 });
             }
             Transition::Worsen(worst) => {
@@ -166,17 +192,55 @@ impl Timeline {
     }
 
     /// Re-rolls the system's health and moves its timeline at `at` (never before its previous
-    /// transition).
+    /// transition). While an override incident is open, an interval it opened, or one it keeps
+    /// open after the checks recovered, is marked `source: incident`.
     async fn reroll(&mut self, w: &mut WriteTx<'_>, at: i64) -> Result<(), StoreError> {
         let states: Vec<CheckState> = self.checks.values().copied().collect();
-        let health = rollup(&states, false);
+        let checks_say = rollup(&states, false);
+        let health = rollup(&states, self.incident_override);
+        let source = if self.incident_override && checks_say.down_status().is_none() {
+            DownSource::Incident
+        } else {
+            DownSource::Healthcheck
+        };
         let at = at.max(self.last_transition.unwrap_or(i64::MIN));
-        let change = transition(self.system_open.map(|o| o.worst), health);
-        if Timeline::apply(w, &self.system_id, None, &mut self.system_open, change, at).await? {
+        let mut change = transition(self.system_open.map(|o| o.worst), health);
+        // An outage only an incident vouched for ends with the incident when no check has a
+        // result: nothing else could ever close it. One the checks saw stays open until they
+        // report healthy.
+        let incident_only = !self.incident_override
+            && health == Health::Unknown
+            && self
+                .system_open
+                .is_some_and(|o| o.source == DownSource::Incident);
+        if incident_only {
+            change = Transition::Close;
+        }
+        if Timeline::apply(
+            w,
+            &self.system_id,
+            None,
+            &mut self.system_open,
+            change,
+            at,
+            source,
+        )
+        .await?
+        {
             self.last_transition = Some(at);
             self.changed = true;
         }
-        if health != self.health && health != Health::Unknown {
+        if let Some(open) = self.system_open.as_mut() {
+            if source == DownSource::Incident && open.source != DownSource::Incident {
+                sqlx::query("UPDATE down_intervals SET source = 'incident' WHERE id = $1")
+                    .bind(open.id)
+                    .execute(&mut *w.tx)
+                    .await?;
+                open.source = DownSource::Incident;
+                self.changed = true;
+            }
+        }
+        if (health != self.health && health != Health::Unknown) || incident_only {
             self.health = health;
             self.since = Some(at);
         }
@@ -259,7 +323,18 @@ impl Store {
                 .await?;
             let mut open = timeline.check_open.remove(check_id);
             let change = transition(open.map(|o| o.worst), result.status.into());
-            if Timeline::apply(&mut w, &system_id, Some(check_id), &mut open, change, at).await? {
+            let source = DownSource::Healthcheck;
+            if Timeline::apply(
+                &mut w,
+                &system_id,
+                Some(check_id),
+                &mut open,
+                change,
+                at,
+                source,
+            )
+            .await?
+            {
                 timeline.changed = true;
             }
             if let Some(open) = open {
@@ -297,11 +372,23 @@ impl Store {
         system_id: &str,
         now: Timestamp,
     ) -> Result<bool, StoreError> {
+        let (before, after, changed) = self.reroll_health_at(w, system_id, now).await?;
+        Ok(changed || after != before)
+    }
+
+    /// Re-rolls a system's health at `now` (the caller holds its lock). Returns its health
+    /// before and after, and whether its timeline changed.
+    pub(crate) async fn reroll_health_at(
+        &self,
+        w: &mut WriteTx<'_>,
+        system_id: &str,
+        now: Timestamp,
+    ) -> Result<(Health, Health, bool), StoreError> {
         let mut timeline = Timeline::load(w, system_id).await?;
         let before = timeline.health;
         timeline.reroll(w, ms(now)).await?;
         timeline.save(w).await?;
-        Ok(timeline.changed || timeline.health != before)
+        Ok((before, timeline.health, timeline.changed))
     }
 
     /// A check's results in `[from, to]`, newest first, at most `limit`.
@@ -410,10 +497,14 @@ pub(crate) fn interval_from_row(row: &sqlx::any::AnyRow) -> Result<DownInterval,
         start: ts(row.try_get("start_at")?),
         end: row.try_get::<Option<i64>, _>("end_at")?.map(ts),
         worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
-        source: if source == "incident" {
-            DownSource::Incident
-        } else {
-            DownSource::Healthcheck
-        },
+        source: parse_source(&source),
     })
+}
+
+fn parse_source(s: &str) -> DownSource {
+    if s == "incident" {
+        DownSource::Incident
+    } else {
+        DownSource::Healthcheck
+    }
 }

@@ -1,0 +1,186 @@
+//! Incidents. One with `healthOverride` holds its systems unhealthy while open: opening and
+//! resolving it re-roll each system's health under the system's lock, in the same transaction
+//! as the incident itself, exactly as ingest does.
+
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::maintenance::{parse_time_cursor, require_systems, time_cursor};
+use crate::systems::Page;
+use crate::{
+    ms, new_id, ts, HealthMove, Incident, IncidentFilter, IncidentStatus, NewIncident, Store,
+    StoreError, WriteTx, MAX_PAGE,
+};
+
+fn incident_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Incident, sqlx::Error> {
+    let resolved_at = row.try_get::<Option<i64>, _>("resolved_at")?.map(ts);
+    Ok(Incident {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        system_ids,
+        health_override: row.try_get::<i64, _>("health_override")? != 0,
+        status: if resolved_at.is_some() {
+            IncidentStatus::Resolved
+        } else {
+            IncidentStatus::Open
+        },
+        opened_at: ts(row.try_get("opened_at")?),
+        resolved_at,
+        updated_at: ts(row.try_get("updated_at")?),
+    })
+}
+
+impl Store {
+    /// Opens an incident. With `healthOverride`, each of its systems turns unhealthy at `now`
+    /// (an interval opens with `source: incident` unless one is already open).
+    pub async fn open_incident(
+        &self,
+        new: &NewIncident,
+        now: Timestamp,
+    ) -> Result<(Incident, Vec<HealthMove>), StoreError> {
+        let id = new_id();
+        let mut systems = new.system_ids.clone();
+        systems.sort_unstable();
+        systems.dedup();
+        let mut w = self.begin_write().await?;
+        require_systems(&mut w, &systems).await?;
+        sqlx::query("INSERT INTO incidents (id, title, health_override, opened_at, resolved_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $4)")
+            .bind(&id)
+            .bind(&new.title)
+            .bind(i64::from(new.health_override))
+            .bind(ms(now))
+            .execute(&mut *w.tx)
+            .await?;
+        for system in &systems {
+            sqlx::query("INSERT INTO incident_systems (incident_id, system_id) VALUES ($1, $2)")
+                .bind(&id)
+                .bind(system)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        let moves = if new.health_override {
+            self.reroll_all(&mut w, &systems, now).await?
+        } else {
+            Vec::new()
+        };
+        w.tx.commit().await?;
+        let incident = self
+            .get_incident(&id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("incident", &id))?;
+        Ok((incident, moves))
+    }
+
+    /// Resolves an incident at `now`. Its systems' intervals close only where the checks say
+    /// healthy: resolving cannot end an outage the checks still see. Resolving twice keeps the
+    /// first time and moves nothing. `None` if it does not exist.
+    pub async fn resolve_incident(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<(Incident, Vec<HealthMove>)>, StoreError> {
+        let Some(current) = self.get_incident(id).await? else {
+            return Ok(None);
+        };
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query("UPDATE incidents SET resolved_at = $1, updated_at = $1 WHERE id = $2 AND resolved_at IS NULL")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        let moves = if done.rows_affected() > 0 && current.health_override {
+            self.reroll_all(&mut w, &current.system_ids, now).await?
+        } else {
+            Vec::new()
+        };
+        w.tx.commit().await?;
+        Ok(self.get_incident(id).await?.map(|i| (i, moves)))
+    }
+
+    /// Locks each system (in id order, so concurrent callers cannot deadlock) and re-rolls its
+    /// health at `now`.
+    async fn reroll_all(
+        &self,
+        w: &mut WriteTx<'_>,
+        systems: &[String],
+        now: Timestamp,
+    ) -> Result<Vec<HealthMove>, StoreError> {
+        let mut sorted = systems.to_vec();
+        sorted.sort_unstable();
+        let mut moves = Vec::with_capacity(sorted.len());
+        for system in sorted {
+            self.lock_system(w, &system).await?;
+            let (before, after, timeline_changed) = self.reroll_health_at(w, &system, now).await?;
+            moves.push(HealthMove {
+                system_id: system,
+                before,
+                after,
+                timeline_changed,
+            });
+        }
+        Ok(moves)
+    }
+
+    /// One incident.
+    pub async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM incidents WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut systems = self
+            .members("incident_systems", "incident_id", &[id.to_owned()])
+            .await?;
+        Ok(Some(incident_from_row(
+            &row,
+            systems.remove(id).unwrap_or_default(),
+        )?))
+    }
+
+    /// Incidents matching `filter`, latest opened first, `limit` at a time after `cursor`.
+    pub async fn list_incidents(
+        &self,
+        filter: &IncidentFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Incident>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (at, after_id) = parse_time_cursor(cursor);
+        let status = match filter.status {
+            None => "",
+            Some(IncidentStatus::Open) => "open",
+            Some(IncidentStatus::Resolved) => "resolved",
+        };
+        let rows = sqlx::query(
+            "SELECT i.* FROM incidents i WHERE ($1 = '' OR EXISTS (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id AND s.system_id = $1)) AND ($2 = '' OR ($2 = 'open' AND i.resolved_at IS NULL) OR ($2 = 'resolved' AND i.resolved_at IS NOT NULL)) AND (i.opened_at < $3 OR (i.opened_at = $3 AND i.id < $4)) ORDER BY i.opened_at DESC, i.id DESC LIMIT $5",
+        )
+        .bind(filter.system_id.as_deref().unwrap_or(""))
+        .bind(status)
+        .bind(at)
+        .bind(&after_id)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit;
+        let rows = &rows[..rows.len().min(limit)];
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = self
+            .members("incident_systems", "incident_id", &ids)
+            .await?;
+        let items = rows
+            .iter()
+            .zip(&ids)
+            .map(|(row, id)| incident_from_row(row, members.remove(id).unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = more
+            .then(|| items.last().map(|i| time_cursor(i.opened_at, &i.id)))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+}

@@ -1,0 +1,238 @@
+//! Maintenance windows. Their status is derived from time, so one recorded after the fact
+//! corrects the budget of every objective that excludes maintenance: nothing to re-apply.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use slod_engine::{MaintenanceStatus, MaintenanceWindow};
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::objectives::placeholders;
+use crate::systems::Page;
+use crate::{
+    ms, new_id, stored, ts, Maintenance, MaintenanceFilter, NewMaintenance, Store, StoreError,
+    WriteTx, MAX_PAGE,
+};
+
+/// A keyset cursor over `(time DESC, id DESC)`: `<epoch ms>:<id>`.
+pub(crate) fn time_cursor(at: Timestamp, id: &str) -> String {
+    format!("{}:{id}", ms(at))
+}
+
+/// Parses [`time_cursor`]; a malformed cursor starts from the top.
+pub(crate) fn parse_time_cursor(cursor: Option<&str>) -> (i64, String) {
+    cursor
+        .and_then(|c| c.split_once(':'))
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
+        .unwrap_or((i64::MAX, String::new()))
+}
+
+/// Fails with `invalid_input` on `systemIds` unless every id names a system.
+pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Result<(), StoreError> {
+    for id in ids {
+        let found = sqlx::query("SELECT id FROM systems WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::Invalid {
+                field: "systemIds".into(),
+                message: format!("unknown system {id:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn maintenance_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Maintenance, sqlx::Error> {
+    let m = Maintenance {
+        id: row.try_get("id")?,
+        title: row.try_get("title")?,
+        system_ids,
+        start_at: ts(row.try_get("start_at")?),
+        end_at: ts(row.try_get("end_at")?),
+        status: MaintenanceStatus::Scheduled,
+        cancelled_at: row.try_get::<Option<i64>, _>("cancelled_at")?.map(ts),
+        created_at: ts(row.try_get("created_at")?),
+        updated_at: ts(row.try_get("updated_at")?),
+    };
+    Ok(m.at(Timestamp::now()))
+}
+
+impl Store {
+    /// Records a maintenance window (it may lie in the past).
+    pub async fn create_maintenance(
+        &self,
+        new: &NewMaintenance,
+        now: Timestamp,
+    ) -> Result<Maintenance, StoreError> {
+        let id = new_id();
+        let mut systems = new.system_ids.clone();
+        systems.sort_unstable();
+        systems.dedup();
+        let mut w = self.begin_write().await?;
+        require_systems(&mut w, &systems).await?;
+        sqlx::query("INSERT INTO maintenances (id, title, start_at, end_at, cancelled_at, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)")
+            .bind(&id)
+            .bind(&new.title)
+            .bind(ms(new.start_at))
+            .bind(ms(new.end_at))
+            .bind(ms(now))
+            .execute(&mut *w.tx)
+            .await?;
+        for system in &systems {
+            sqlx::query(
+                "INSERT INTO maintenance_systems (maintenance_id, system_id) VALUES ($1, $2)",
+            )
+            .bind(&id)
+            .bind(system)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.tx.commit().await?;
+        Ok(Maintenance {
+            id,
+            title: new.title.clone(),
+            system_ids: systems,
+            start_at: stored(new.start_at),
+            end_at: stored(new.end_at),
+            status: MaintenanceStatus::Scheduled,
+            cancelled_at: None,
+            created_at: stored(now),
+            updated_at: stored(now),
+        }
+        .at(now))
+    }
+
+    /// Cancels a window (it then never counts, also for the past). Cancelling twice keeps the
+    /// first time. `None` if it does not exist.
+    pub async fn cancel_maintenance(
+        &self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Maintenance>, StoreError> {
+        let mut w = self.begin_write().await?;
+        sqlx::query("UPDATE maintenances SET cancelled_at = $1, updated_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+        w.tx.commit().await?;
+        self.get_maintenance(id).await
+    }
+
+    /// One maintenance window.
+    pub async fn get_maintenance(&self, id: &str) -> Result<Option<Maintenance>, StoreError> {
+        let Some(row) = sqlx::query("SELECT * FROM maintenances WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let mut systems = self
+            .members("maintenance_systems", "maintenance_id", &[id.to_owned()])
+            .await?;
+        Ok(Some(maintenance_from_row(
+            &row,
+            systems.remove(id).unwrap_or_default(),
+        )?))
+    }
+
+    /// Windows matching `filter`, latest start first, `limit` at a time after `cursor`.
+    pub async fn list_maintenances(
+        &self,
+        filter: &MaintenanceFilter,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<Page<Maintenance>, StoreError> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let (at, after_id) = parse_time_cursor(cursor);
+        let rows = sqlx::query(
+            "SELECT m.* FROM maintenances m WHERE ($1 = '' OR EXISTS (SELECT 1 FROM maintenance_systems s WHERE s.maintenance_id = m.id AND s.system_id = $1)) AND m.end_at > $2 AND m.start_at < $3 AND (m.start_at < $4 OR (m.start_at = $4 AND m.id < $5)) ORDER BY m.start_at DESC, m.id DESC LIMIT $6",
+        )
+        .bind(filter.system_id.as_deref().unwrap_or(""))
+        .bind(filter.from.map_or(i64::MIN, ms))
+        .bind(filter.to.map_or(i64::MAX, ms))
+        .bind(at)
+        .bind(&after_id)
+        .bind(limit as i64 + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let more = rows.len() > limit;
+        let rows = &rows[..rows.len().min(limit)];
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = self
+            .members("maintenance_systems", "maintenance_id", &ids)
+            .await?;
+        let items = rows
+            .iter()
+            .zip(&ids)
+            .map(|(row, id)| maintenance_from_row(row, members.remove(id).unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = more
+            .then(|| items.last().map(|m| time_cursor(m.start_at, &m.id)))
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The windows (cancelled ones included, flagged) of each listed system that end after
+    /// `since`, in a few queries whatever the number of systems.
+    pub async fn maintenance_windows(
+        &self,
+        system_ids: &[String],
+        since: Timestamp,
+    ) -> Result<HashMap<String, Vec<MaintenanceWindow>>, StoreError> {
+        let mut out: HashMap<String, Vec<MaintenanceWindow>> = HashMap::new();
+        for chunk in system_ids.chunks(crate::objectives::IN_CHUNK) {
+            let sql = format!(
+                "SELECT s.system_id, m.start_at, m.end_at, m.cancelled_at FROM maintenances m JOIN maintenance_systems s ON s.maintenance_id = m.id WHERE m.end_at > $1 AND s.system_id IN ({}) ORDER BY m.start_at",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(ms(since));
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.entry(row.try_get("system_id")?)
+                    .or_default()
+                    .push(MaintenanceWindow {
+                        start_at: ts(row.try_get("start_at")?),
+                        end_at: ts(row.try_get("end_at")?),
+                        cancelled: row.try_get::<Option<i64>, _>("cancelled_at")?.is_some(),
+                    });
+            }
+        }
+        Ok(out)
+    }
+
+    /// The member systems of each listed entity of a join `table` keyed by `column`, sorted.
+    pub(crate) async fn members(
+        &self,
+        table: &str,
+        column: &str,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in ids.chunks(crate::objectives::IN_CHUNK) {
+            let sql = format!(
+                "SELECT {column}, system_id FROM {table} WHERE {column} IN ({}) ORDER BY system_id",
+                placeholders(1, chunk.len())
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.entry(row.try_get(column)?)
+                    .or_default()
+                    .push(row.try_get("system_id")?);
+            }
+        }
+        Ok(out)
+    }
+}
