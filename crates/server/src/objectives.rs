@@ -390,10 +390,19 @@ pub async fn downtime(
     let checks: Vec<String> = objective.health_check_id.iter().cloned().collect();
     let set = state.store.timelines(&systems, &checks, since).await?;
     let (own, upstreams) = crate::views::objective_timelines(&objective, &closure, &set);
+    let maintenance = if objective.exclude_maintenance_windows {
+        let mut all = state
+            .store
+            .maintenance_windows(std::slice::from_ref(&objective.system_id), since)
+            .await?;
+        all.remove(&objective.system_id).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
     let timelines = Timelines {
         own,
         upstreams: &upstreams,
-        maintenance: &[],
+        maintenance: &maintenance,
     };
     let events = slod_engine::downtime(
         &objective,

@@ -190,6 +190,8 @@ pub async fn delete(
     for o in &objectives {
         state.views.forget_owner(&o.id).await;
     }
+    state.incidents.after_system_deleted(&id).await;
+    state.maintenance.after_system_deleted(&id).await;
     state
         .signals
         .emit("system.deleted", &id, serde_json::json!({"systemId": id}));

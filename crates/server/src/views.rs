@@ -186,12 +186,26 @@ pub async fn compute_statuses(
             since,
         )
         .await?;
+    let mut maintained: Vec<String> = objectives
+        .iter()
+        .filter(|o| o.exclude_maintenance_windows)
+        .map(|o| o.system_id.clone())
+        .collect();
+    maintained.sort_unstable();
+    maintained.dedup();
+    let maintenance = if maintained.is_empty() {
+        HashMap::new()
+    } else {
+        store.maintenance_windows(&maintained, since).await?
+    };
     for (objective, closure) in objectives.into_iter().zip(closures) {
         let (own, upstreams) = objective_timelines(&objective, &closure, &set);
         let timelines = Timelines {
             own,
             upstreams: &upstreams,
-            maintenance: &[],
+            maintenance: maintenance
+                .get(&objective.system_id)
+                .map_or(&[][..], Vec::as_slice),
         };
         let status =
             slod_engine::status(&objective, &timelines, now).map_err(ApiError::internal)?;
@@ -423,6 +437,15 @@ impl Views {
         }
         self.drop_family("list:").await;
         Ok(affected)
+    }
+
+    /// After a maintenance window of `systems` was created or cancelled: their objectives (only
+    /// a system's own objectives read its windows) and the lists.
+    pub async fn after_maintenance_change(&self, systems: &[String]) {
+        for id in systems {
+            self.drop_key(&format!("objectives:{id}")).await;
+        }
+        self.drop_family("list:").await;
     }
 
     /// After only a system's health view changed (a result that moved no timeline).

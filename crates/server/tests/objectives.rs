@@ -1,65 +1,12 @@
 //! Objectives end to end: status from back-dated health, attribution, bulk-status, the cache
 //! really serving reads, and the rule "a refetch after a signal is never stale".
 
+#[macro_use]
 mod support;
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::{code, start, Db, TestServer, ADMIN};
-
-fn minutes_ago(m: i64) -> String {
-    jiff::Timestamp::now()
-        .checked_sub(jiff::SignedDuration::from_mins(m))
-        .unwrap()
-        .to_string()
-}
-
-async fn system_with_check(s: &TestServer, id: &str, deps: &[&str]) -> String {
-    let (status, body) = s
-        .post(
-            "/api/v1/systems",
-            json!({"id": id, "name": id, "dependsOn": deps}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let (_, check) = s
-        .post(
-            &format!("/api/v1/systems/{id}/checks"),
-            json!({"name": "agent", "kind": "push"}),
-        )
-        .await;
-    check["id"].as_str().unwrap().to_owned()
-}
-
-async fn results(s: &TestServer, check: &str, batch: Value) {
-    let (status, body) = s
-        .post(
-            &format!("/api/v1/checks/{check}/results"),
-            json!({ "results": batch }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
-}
-
-async fn objective(s: &TestServer, body: Value) -> String {
-    let (status, created) = s.post("/api/v1/objectives", body).await;
-    assert_eq!(status, StatusCode::CREATED, "{created}");
-    created["id"].as_str().unwrap().to_owned()
-}
-
-fn close(a: &Value, b: f64) -> bool {
-    (a.as_f64().unwrap() - b).abs() < 0.05
-}
-
-macro_rules! on_both {
-    ($($name:ident),* $(,)?) => {
-        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Sqlite).await } )* }
-        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name(super::Db::Postgres).await } )* }
-    };
-}
+use support::*;
 
 on_both!(
     backdated_outage_breaches_and_new_objectives_show_history,
@@ -420,68 +367,6 @@ async fn reads_are_served_from_the_cache_not_the_store() {
             for (path, before) in paths.iter().zip(&warm) {
                 let now = s.get(path).await.1;
                 assert_eq!(&now == before, expect_cached, "{cache}: {path}");
-            }
-        }
-    }
-}
-
-/// A minimal Server-Sent Events reader.
-struct Events {
-    stream:
-        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
-    buffer: String,
-}
-
-impl Events {
-    async fn open(s: &TestServer, query: &str) -> Events {
-        let response = s
-            .client
-            .get(format!("{}/api/v1/signals{query}", s.base))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(response.headers()["content-type"], "text/event-stream");
-        Events {
-            stream: Box::pin(response.bytes_stream()),
-            buffer: String::new(),
-        }
-    }
-
-    /// The next event as (name, data), skipping comments (keep-alives).
-    async fn next(&mut self) -> (String, Value) {
-        loop {
-            if let Some(end) = self.buffer.find("\n\n") {
-                let block: String = self.buffer.drain(..end + 2).collect();
-                let mut name = String::new();
-                let mut data = String::new();
-                for line in block.lines() {
-                    if let Some(v) = line.strip_prefix("event:") {
-                        name = v.trim().to_owned();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim());
-                    }
-                }
-                if !name.is_empty() {
-                    return (name, serde_json::from_str(&data).unwrap());
-                }
-                continue;
-            }
-            let chunk = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
-                .await
-                .expect("a signal within 10 s")
-                .expect("the stream stays open")
-                .unwrap();
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
-        }
-    }
-
-    /// Waits for the first event matching `wanted`.
-    async fn until(&mut self, wanted: impl Fn(&str, &Value) -> bool) -> Value {
-        loop {
-            let (name, data) = self.next().await;
-            if wanted(&name, &data) {
-                return data;
             }
         }
     }

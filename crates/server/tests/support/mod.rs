@@ -3,8 +3,11 @@
 
 #![allow(dead_code)]
 
+use std::time::Duration;
+
+use futures_util::StreamExt;
 use reqwest::{Client, Method, Response, StatusCode};
-use serde_json::Value;
+use serde_json::{json, Value};
 use slod::Config;
 
 pub const ADMIN: &str = "admin-secret-for-tests";
@@ -50,6 +53,8 @@ pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServe
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         admin_token: Some(ADMIN.into()),
+        // Tests run the jobs themselves, at the instants they choose.
+        jobs: false,
         ..Config::default()
     };
     match db {
@@ -180,4 +185,119 @@ pub fn code(body: &Value) -> &str {
     body["error"]["code"]
         .as_str()
         .unwrap_or("<not an error body>")
+}
+
+pub fn minutes_ago(m: i64) -> String {
+    jiff::Timestamp::now()
+        .checked_sub(jiff::SignedDuration::from_mins(m))
+        .unwrap()
+        .to_string()
+}
+
+pub async fn system_with_check(s: &TestServer, id: &str, deps: &[&str]) -> String {
+    let (status, body) = s
+        .post(
+            "/api/v1/systems",
+            json!({"id": id, "name": id, "dependsOn": deps}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, check) = s
+        .post(
+            &format!("/api/v1/systems/{id}/checks"),
+            json!({"name": "agent", "kind": "push"}),
+        )
+        .await;
+    check["id"].as_str().unwrap().to_owned()
+}
+
+pub async fn results(s: &TestServer, check: &str, batch: Value) {
+    let (status, body) = s
+        .post(
+            &format!("/api/v1/checks/{check}/results"),
+            json!({ "results": batch }),
+        )
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+}
+
+pub async fn objective(s: &TestServer, body: Value) -> String {
+    let (status, created) = s.post("/api/v1/objectives", body).await;
+    assert_eq!(status, StatusCode::CREATED, "{created}");
+    created["id"].as_str().unwrap().to_owned()
+}
+
+pub fn close(a: &Value, b: f64) -> bool {
+    (a.as_f64().unwrap() - b).abs() < 0.05
+}
+
+/// Each case as `sqlite::<name>` and `postgres::<name>`.
+#[macro_export]
+macro_rules! on_both {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::support::Db::Sqlite).await } )* }
+        mod postgres { $( #[tokio::test(flavor = "multi_thread", worker_threads = 2)] async fn $name() { super::$name($crate::support::Db::Postgres).await } )* }
+    };
+}
+
+/// A minimal Server-Sent Events reader.
+pub struct Events {
+    stream:
+        std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
+    buffer: String,
+}
+
+impl Events {
+    pub async fn open(s: &TestServer, query: &str) -> Events {
+        let response = s
+            .client
+            .get(format!("{}/api/v1/signals{query}", s.base))
+            .bearer_auth(ADMIN)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["content-type"], "text/event-stream");
+        Events {
+            stream: Box::pin(response.bytes_stream()),
+            buffer: String::new(),
+        }
+    }
+
+    /// The next event as (name, data), skipping comments (keep-alives).
+    pub async fn next(&mut self) -> (String, Value) {
+        loop {
+            if let Some(end) = self.buffer.find("\n\n") {
+                let block: String = self.buffer.drain(..end + 2).collect();
+                let mut name = String::new();
+                let mut data = String::new();
+                for line in block.lines() {
+                    if let Some(v) = line.strip_prefix("event:") {
+                        name = v.trim().to_owned();
+                    } else if let Some(v) = line.strip_prefix("data:") {
+                        data.push_str(v.trim());
+                    }
+                }
+                if !name.is_empty() {
+                    return (name, serde_json::from_str(&data).unwrap());
+                }
+                continue;
+            }
+            let chunk = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
+                .await
+                .expect("a signal within 10 s")
+                .expect("the stream stays open")
+                .unwrap();
+            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+        }
+    }
+
+    /// Waits for the first event matching `wanted`.
+    pub async fn until(&mut self, wanted: impl Fn(&str, &Value) -> bool) -> Value {
+        loop {
+            let (name, data) = self.next().await;
+            if wanted(&name, &data) {
+                return data;
+            }
+        }
+    }
 }
