@@ -16,9 +16,13 @@ use tower_http::trace::TraceLayer;
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::record_cache::RecordCache;
 use crate::signals::Signals;
 use crate::views::Views;
-use crate::{auth, checks, dashboard, objectives, ops, signals, systems, telemetry};
+use crate::{
+    auth, bookkeeping, checks, dashboard, incidents, maintenance, objectives, ops, signals,
+    systems, telemetry,
+};
 
 /// Largest request body accepted.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -32,6 +36,10 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// The cached read models of the dashboard.
     pub views: Views,
+    /// Cached reads of incidents, per entity, per system and per list shape.
+    pub incidents: RecordCache,
+    /// Cached reads of maintenance windows, likewise.
+    pub maintenance: RecordCache,
     /// Live signals to open dashboards.
     pub signals: Signals,
 }
@@ -60,13 +68,27 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     })
     .context("building the cache")?;
     let views = Views::new(&cache, store.clone()).context("building the dashboard views")?;
+    let incidents =
+        RecordCache::new(&cache, "incidents", "incident").context("building the incident cache")?;
+    let maintenance = RecordCache::new(&cache, "maintenance", "maintenance")
+        .context("building the maintenance cache")?;
+    // Replicas share a Redis cache; their signals meet there too. A memory cache cannot be
+    // shared, so replicas on one database need SLOD_CACHE=redis://... (or none).
+    let signals = if config.cache.starts_with("redis://") || config.cache.starts_with("rediss://") {
+        Signals::clustered(&config.cache, &config.cache_namespace)
+            .context("connecting signals to the other replicas")?
+    } else {
+        Signals::default()
+    };
     let state = AppState {
         store,
         cache,
         config: Arc::new(config),
         metrics,
         views,
-        signals: Signals::default(),
+        incidents,
+        maintenance,
+        signals,
     };
     Ok(App {
         router: router(state.clone()),
@@ -138,6 +160,36 @@ pub fn router(state: AppState) -> Router {
                 .merge(manage(patch(objectives::update).delete(objectives::delete))),
         )
         .route("/objectives/{id}/downtime", read(get(objectives::downtime)))
+        .route(
+            "/maintenances",
+            read(get(maintenance::list)).merge(manage(post(maintenance::create))),
+        )
+        .route("/maintenances/{id}", read(get(maintenance::get)))
+        .route(
+            "/maintenances/{id}/cancel",
+            manage(post(maintenance::cancel)),
+        )
+        .route(
+            "/systems/{id}/maintenances",
+            read(get(maintenance::for_system)),
+        )
+        .route(
+            "/incidents",
+            read(get(incidents::list)).merge(manage(post(incidents::create))),
+        )
+        .route("/incidents/{id}", read(get(incidents::get)))
+        .route("/incidents/{id}/resolve", manage(post(incidents::resolve)))
+        .route("/systems/{id}/incidents", read(get(incidents::for_system)))
+        .route(
+            "/objectives/{id}/snapshots",
+            read(get(bookkeeping::snapshots)),
+        )
+        .route("/streaks", read(get(bookkeeping::streaks)))
+        .route(
+            "/systems/{id}/achievements",
+            read(get(bookkeeping::achievements)),
+        )
+        .route("/milestones", read(get(bookkeeping::milestones)))
         .route("/signals", read(get(signals::stream)));
 
     Router::new()
@@ -161,12 +213,20 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    axum::serve(listener, app.router)
+    let jobs = app
+        .state
+        .config
+        .jobs
+        .then(|| tokio::spawn(crate::jobs::schedule(app.state.clone())));
+    let served = axum::serve(listener, app.router)
         .with_graceful_shutdown(shutdown)
         .await
-        .context("serving HTTP")?;
+        .context("serving HTTP");
+    if let Some(jobs) = jobs {
+        jobs.abort();
+    }
     app.state.store.close().await;
-    Ok(())
+    served
 }
 
 /// Resolves on SIGINT or SIGTERM.

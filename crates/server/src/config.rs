@@ -33,6 +33,16 @@ pub struct Config {
     /// `text` or `json` log lines.
     #[arg(long, env = "SLOD_LOG_FORMAT", default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Run the periodic jobs (daily bookkeeping at 00:00 UTC, weekly digest Monday 09:00 UTC,
+    /// retention). Several replicas may all run them: each period runs once per cluster.
+    #[arg(long, env = "SLOD_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub jobs: bool,
+
+    /// Days of check results to keep; by default the longest objective window plus 7 days.
+    /// Timelines, snapshots and milestones are kept regardless.
+    #[arg(long, env = "SLOD_RESULT_RETENTION_DAYS")]
+    pub result_retention_days: Option<u32>,
 }
 
 /// The shape of log lines.
@@ -54,6 +64,8 @@ impl Default for Config {
             public_read: true,
             log: "info".into(),
             log_format: LogFormat::Text,
+            jobs: true,
+            result_retention_days: None,
         }
     }
 }

@@ -6,15 +6,21 @@
 
 pub mod app;
 pub mod auth;
+mod bookkeeping;
 mod checks;
 pub mod config;
 mod dashboard;
 pub mod demo;
 mod error;
 mod extract;
+mod fanout;
+mod incidents;
+pub mod jobs;
+mod maintenance;
 mod objectives;
 mod openapi;
 mod ops;
+mod record_cache;
 pub mod signals;
 mod systems;
 pub mod telemetry;

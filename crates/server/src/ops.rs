@@ -20,6 +20,9 @@ pub struct Readiness {
     status: &'static str,
     database: &'static str,
     cache: CacheReadiness,
+    /// `local` (one replica), `connected` (receiving the other replicas' signals) or
+    /// `connecting`. Never fatal: local dashboards get their signals either way.
+    signals: &'static str,
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -47,6 +50,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
         cache: CacheReadiness {
             provider: state.cache.provider_kind(),
             breaker,
+        },
+        signals: match state.signals.fanout_connected() {
+            None => "local",
+            Some(true) => "connected",
+            Some(false) => "connecting",
         },
     };
     let status = if database_ok {

@@ -17,6 +17,7 @@ use tokio::sync::broadcast;
 
 use crate::app::AppState;
 use crate::extract::ApiQuery;
+use crate::fanout::Fanout;
 
 /// Signals buffered per subscriber before it counts as too slow.
 const BUFFER: usize = 1024;
@@ -32,30 +33,52 @@ pub struct Signal {
     pub data: serde_json::Value,
 }
 
-/// The fan-out point of this process.
+/// The fan-out point of this process, and (with several replicas) of the cluster.
 #[derive(Clone)]
 pub struct Signals {
     sender: broadcast::Sender<Arc<Signal>>,
+    /// Publishes to the other replicas, when there are any to reach.
+    fanout: Option<Fanout>,
 }
 
 impl Default for Signals {
     fn default() -> Self {
         Signals {
             sender: broadcast::channel(BUFFER).0,
+            fanout: None,
         }
     }
 }
 
 impl Signals {
-    /// Announces a change to every subscriber. Never blocks.
+    /// Signals shared with every replica through the Redis at `url` (see `fanout.rs`).
+    pub fn clustered(url: &str, namespace: &str) -> Result<Self, redis::RedisError> {
+        let sender = broadcast::channel(BUFFER).0;
+        let fanout = Fanout::start(url, namespace, sender.clone())?;
+        Ok(Signals {
+            sender,
+            fanout: Some(fanout),
+        })
+    }
+
+    /// Announces a change to every subscriber, here and on the other replicas. Never blocks.
     pub fn emit(&self, event: &str, system_id: &str, data: serde_json::Value) {
         metrics::counter!("slod_signals_emitted_total", "event" => event.to_owned()).increment(1);
-        // No subscriber is not an error.
-        let _ = self.sender.send(Arc::new(Signal {
+        let signal = Arc::new(Signal {
             event: event.to_owned(),
             system_id: system_id.to_owned(),
             data,
-        }));
+        });
+        if let Some(fanout) = &self.fanout {
+            fanout.send(signal.clone());
+        }
+        // No subscriber is not an error.
+        let _ = self.sender.send(signal);
+    }
+
+    /// `None` with one replica; else whether the other replicas' signals arrive.
+    pub fn fanout_connected(&self) -> Option<bool> {
+        self.fanout.as_ref().map(Fanout::connected)
     }
 
     /// A new subscription, seeing every signal emitted from now on.

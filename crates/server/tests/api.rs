@@ -690,7 +690,7 @@ async fn operations_endpoints(db: Db) {
     assert_eq!(status, StatusCode::OK);
     assert_eq!(
         ready,
-        json!({"status": "ready", "database": "ok", "cache": {"provider": "memory", "breaker": "closed"}})
+        json!({"status": "ready", "database": "ok", "cache": {"provider": "memory", "breaker": "closed"}, "signals": "local"})
     );
     s.get("/api/v1/systems").await;
     let text = s

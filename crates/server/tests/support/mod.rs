@@ -249,9 +249,13 @@ pub struct Events {
 
 impl Events {
     pub async fn open(s: &TestServer, query: &str) -> Events {
-        let response = s
-            .client
-            .get(format!("{}/api/v1/signals{query}", s.base))
+        Events::open_at(&s.client, &s.base, query).await
+    }
+
+    /// Opens the stream of the server at `base` (e.g. another process).
+    pub async fn open_at(client: &Client, base: &str, query: &str) -> Events {
+        let response = client
+            .get(format!("{base}/api/v1/signals{query}"))
             .bearer_auth(ADMIN)
             .send()
             .await

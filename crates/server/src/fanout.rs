@@ -1,0 +1,161 @@
+//! Signal fan-out across replicas through Redis pub/sub, so every replica's `/signals`
+//! carries every replica's changes.
+//!
+//! The order that makes a refetch never stale holds across replicas: a replica publishes a
+//! signal only after its change is committed and its invalidations on the shared cache have
+//! returned, so a client that hears it from another replica and reads there misses the cache
+//! and loads the new data. Publishing never blocks the caller (a bounded queue feeds one
+//! publishing task; when Redis is down, signals for other replicas are dropped and counted,
+//! and local dashboards still get theirs). The subscriber reconnects on its own.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
+
+use crate::signals::Signal;
+
+/// Signals waiting to be published before new ones are dropped.
+const QUEUE: usize = 4096;
+/// Wait between reconnection attempts.
+const RETRY: Duration = Duration::from_secs(1);
+
+/// A signal as it travels between replicas.
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    /// The replica that emitted it (it already delivered it locally).
+    origin: String,
+    signal: Signal,
+}
+
+/// The publishing side, held by [`crate::signals::Signals`].
+#[derive(Clone)]
+pub struct Fanout {
+    queue: mpsc::Sender<Arc<Signal>>,
+    /// Whether the subscription to the other replicas' signals is live.
+    subscribed: Arc<AtomicBool>,
+}
+
+impl Fanout {
+    /// Starts publishing to and subscribing from `<namespace>:signals` on the Redis at `url`;
+    /// signals from other replicas are delivered to `local`. Connects lazily: a Redis that is
+    /// down at start delays remote signals, never the service.
+    pub fn start(
+        url: &str,
+        namespace: &str,
+        local: broadcast::Sender<Arc<Signal>>,
+    ) -> Result<Fanout, redis::RedisError> {
+        let client = redis::Client::open(url)?;
+        let channel = format!("{namespace}:signals");
+        let origin = uuid::Uuid::new_v4().to_string();
+        let (queue, outbound) = mpsc::channel(QUEUE);
+        tokio::spawn(publish(
+            client.clone(),
+            channel.clone(),
+            origin.clone(),
+            outbound,
+        ));
+        let subscribed = Arc::new(AtomicBool::new(false));
+        // Weak: the subscriber ends once the service's own sender is gone.
+        tokio::spawn(subscribe(
+            client,
+            channel,
+            origin,
+            local.downgrade(),
+            subscribed.clone(),
+        ));
+        Ok(Fanout { queue, subscribed })
+    }
+
+    /// Whether this replica currently receives the other replicas' signals.
+    pub fn connected(&self) -> bool {
+        self.subscribed.load(Ordering::Relaxed)
+    }
+
+    /// Queues `signal` for the other replicas. Never waits.
+    pub fn send(&self, signal: Arc<Signal>) {
+        if self.queue.try_send(signal).is_err() {
+            metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+        }
+    }
+}
+
+async fn publish(
+    client: redis::Client,
+    channel: String,
+    origin: String,
+    mut outbound: mpsc::Receiver<Arc<Signal>>,
+) {
+    let mut connection: Option<redis::aio::MultiplexedConnection> = None;
+    while let Some(signal) = outbound.recv().await {
+        let payload = match serde_json::to_string(&Envelope {
+            origin: origin.clone(),
+            signal: (*signal).clone(),
+        }) {
+            Ok(payload) => payload,
+            Err(_) => continue,
+        };
+        if connection.is_none() {
+            connection = client.get_multiplexed_async_connection().await.ok();
+        }
+        let Some(conn) = connection.as_mut() else {
+            metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+            continue;
+        };
+        let sent: Result<i64, _> = redis::cmd("PUBLISH")
+            .arg(&channel)
+            .arg(payload)
+            .query_async(conn)
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(error = %e, "publishing a signal to the other replicas failed");
+            metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+            connection = None;
+        }
+    }
+}
+
+async fn subscribe(
+    client: redis::Client,
+    channel: String,
+    origin: String,
+    local: broadcast::WeakSender<Arc<Signal>>,
+    subscribed: Arc<AtomicBool>,
+) {
+    while local.upgrade().is_some() {
+        match client.get_async_pubsub().await {
+            Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
+                Ok(()) => {
+                    subscribed.store(true, Ordering::Relaxed);
+                    tracing::info!(channel, "receiving signals from the other replicas");
+                    let mut messages = pubsub.into_on_message();
+                    while let Some(message) = messages.next().await {
+                        let Ok(payload) = message.get_payload::<String>() else {
+                            continue;
+                        };
+                        match serde_json::from_str::<Envelope>(&payload) {
+                            Ok(envelope) if envelope.origin != origin => {
+                                let Some(local) = local.upgrade() else {
+                                    return;
+                                };
+                                metrics::counter!("slod_signals_fanout_received_total")
+                                    .increment(1);
+                                let _ = local.send(Arc::new(envelope.signal));
+                            }
+                            Ok(_) => {}
+                            Err(e) => tracing::debug!(error = %e, "ignoring a malformed signal"),
+                        }
+                    }
+                    subscribed.store(false, Ordering::Relaxed);
+                    tracing::warn!("lost the signal subscription; reconnecting");
+                }
+                Err(e) => tracing::warn!(error = %e, "subscribing to signals failed"),
+            },
+            Err(e) => tracing::debug!(error = %e, "connecting for signals failed"),
+        }
+        tokio::time::sleep(RETRY).await;
+    }
+}

@@ -1,0 +1,280 @@
+//! The periodic jobs, run at the instants the tests choose: snapshots, streaks, achievements,
+//! milestones, retention, the weekly digest, once per cluster, and catch-up after downtime.
+
+#[macro_use]
+mod support;
+
+use jiff::civil::Date;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+use slod::jobs::{self, day_of, start_of, Outcome};
+use support::*;
+
+on_both!(
+    a_rerun_of_the_same_day_replaces_its_snapshot,
+    two_replicas_at_midnight_produce_one_snapshot_per_objective,
+    missed_midnights_are_caught_up_at_start,
+    the_weekly_digest_runs_once_per_week,
+    old_results_are_pruned_by_the_daily_job,
+);
+
+fn plus_days(day: Date, n: i64) -> Date {
+    day.checked_add(n.days()).unwrap()
+}
+
+/// A few seconds after the midnight that ends `day`.
+fn just_after(day: Date) -> Timestamp {
+    start_of(plus_days(day, 1)) + SignedDuration::from_secs(5)
+}
+
+async fn snapshots(s: &TestServer, objective: &str, from: Date, to: Date) -> Vec<Value> {
+    let (status, body) = s
+        .get(&format!(
+            "/api/v1/objectives/{objective}/snapshots?from={from}&to={to}"
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["snapshots"].as_array().unwrap().clone()
+}
+
+async fn a_rerun_of_the_same_day_replaces_its_snapshot(db: Db) {
+    let Some(s) = start(db, |_| {}).await else {
+        return;
+    };
+    let check = system_with_check(&s, "svc", &[]).await;
+    results(
+        &s,
+        &check,
+        json!([{"status": "healthy", "at": minutes_ago(30)}]),
+    )
+    .await;
+    let id = objective(
+        &s,
+        json!({"systemId": "svc", "target": 99.0, "windowDays": 7}),
+    )
+    .await;
+    let today = day_of(Timestamp::now());
+    let at = just_after(today);
+    assert_eq!(
+        jobs::run_daily(&s.state, today, at, false).await.unwrap(),
+        Outcome::Ran
+    );
+    let first = snapshots(&s, &id, today, today).await;
+    assert_eq!(first.len(), 1);
+    assert_eq!(first[0]["availability"], 100.0);
+    assert_eq!(first[0]["streakDays"], 1);
+
+    // An outage recorded later that day (back-filled), then an operator's re-run.
+    results(
+        &s,
+        &check,
+        json!([{"status": "unhealthy", "at": minutes_ago(20)}, {"status": "healthy", "at": minutes_ago(10)}]),
+    )
+    .await;
+    assert_eq!(
+        jobs::run_daily(&s.state, today, at, true).await.unwrap(),
+        Outcome::Ran
+    );
+    let again = snapshots(&s, &id, today, today).await;
+    assert_eq!(again.len(), 1, "replaced, not duplicated");
+    assert!(
+        again[0]["availability"].as_f64().unwrap() < 100.0,
+        "{again:?}"
+    );
+    assert!((again[0]["consumedMinutes"].as_f64().unwrap() - 10.0).abs() < 0.05);
+    assert_eq!(again[0]["streakDays"], 1, "the day counts once");
+    assert_eq!(
+        jobs::run_daily(&s.state, today, at, false).await.unwrap(),
+        Outcome::Claimed,
+        "a finished day does not run again by itself"
+    );
+}
+
+async fn two_replicas_at_midnight_produce_one_snapshot_per_objective(db: Db) {
+    let Some(a) = start(db, |_| {}).await else {
+        return;
+    };
+    let (url, schema) = (
+        a.state.config.database_url.clone(),
+        a.state.config.database_schema.clone(),
+    );
+    let b = start(db, |c| {
+        c.database_url = url;
+        c.database_schema = schema;
+    })
+    .await
+    .unwrap();
+    system_with_check(&a, "api", &[]).await;
+    system_with_check(&a, "web", &["api"]).await;
+    let mut ids = Vec::new();
+    for (system, target) in [("api", 99.0), ("api", 99.9), ("web", 99.5)] {
+        ids.push(
+            objective(
+                &a,
+                json!({"systemId": system, "target": target, "windowDays": 30}),
+            )
+            .await,
+        );
+    }
+    let today = day_of(Timestamp::now());
+    let at = just_after(today);
+    let (ran_a, ran_b) = tokio::join!(
+        jobs::run_daily(&a.state, today, at, false),
+        jobs::run_daily(&b.state, today, at, false)
+    );
+    let outcomes = [ran_a.unwrap(), ran_b.unwrap()];
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Outcome::Ran).count(),
+        1,
+        "exactly one replica ran the day: {outcomes:?}"
+    );
+    for id in &ids {
+        assert_eq!(snapshots(&b, id, today, today).await.len(), 1, "{id}");
+    }
+    let (_, streaks) = b.get("/api/v1/streaks").await;
+    assert_eq!(streaks["streaks"].as_array().unwrap().len(), 3, "{streaks}");
+}
+
+async fn missed_midnights_are_caught_up_at_start(db: Db) {
+    let Some(s) = start(db, |_| {}).await else {
+        return;
+    };
+    let check = system_with_check(&s, "svc", &[]).await;
+    results(
+        &s,
+        &check,
+        json!([{"status": "healthy", "at": minutes_ago(30)}]),
+    )
+    .await;
+    let id = objective(
+        &s,
+        json!({"systemId": "svc", "target": 99.0, "windowDays": 7}),
+    )
+    .await;
+    let today = day_of(Timestamp::now());
+    assert_eq!(
+        jobs::due_days(&s.state, just_after(today)).await.unwrap(),
+        [today],
+        "the first day an objective existed"
+    );
+    jobs::run_daily(&s.state, today, just_after(today), false)
+        .await
+        .unwrap();
+    // The service was down for the next two midnights and starts again ten minutes after the
+    // third.
+    let restart = start_of(plus_days(today, 3)) + SignedDuration::from_mins(10);
+    assert_eq!(
+        jobs::due_days(&s.state, restart).await.unwrap(),
+        [plus_days(today, 1), plus_days(today, 2)]
+    );
+    let mut events = Events::open(&s, "?systemId=svc").await;
+    jobs::catch_up(&s.state, restart).await.unwrap();
+    let taken = snapshots(&s, &id, today, plus_days(today, 2)).await;
+    let days: Vec<&str> = taken.iter().map(|t| t["day"].as_str().unwrap()).collect();
+    let expected: Vec<String> = (0..3).map(|n| plus_days(today, n).to_string()).collect();
+    assert_eq!(days, expected, "oldest first, one per day");
+    let streak_days: Vec<u64> = taken
+        .iter()
+        .map(|t| t["streakDays"].as_u64().unwrap())
+        .collect();
+    assert_eq!(streak_days, [1, 2, 3]);
+    assert!(jobs::due_days(&s.state, restart).await.unwrap().is_empty());
+
+    let signal = events.until(|n, _| n == "slo.streak.updated").await;
+    assert_eq!(signal["objectiveId"], id.as_str());
+    let (_, streaks) = s.get("/api/v1/streaks").await;
+    assert_eq!(streaks["streaks"][0]["currentDays"], 3);
+    assert_eq!(streaks["streaks"][0]["bestDays"], 3);
+    let (_, achievements) = s.get("/api/v1/systems/svc/achievements").await;
+    let kinds: Vec<&str> = achievements["achievements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["kind"].as_str().unwrap())
+        .collect();
+    for kind in ["first_steps", "budget_miser", "clean_sheet"] {
+        assert!(kinds.contains(&kind), "{kind} in {kinds:?}");
+    }
+    assert!(!kinds.contains(&"iron_uptime"), "3 days are not 7");
+    let (_, milestones) = s.get("/api/v1/milestones?limit=2").await;
+    assert_eq!(milestones["milestones"].as_array().unwrap().len(), 2);
+    assert_eq!(milestones["milestones"][0]["kind"], "achievement");
+    let (status, _) = s.get("/api/v1/systems/ghost/achievements").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, error) = s
+        .get(&format!("/api/v1/objectives/{id}/snapshots?from=yesterday"))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(error["error"]["details"][0]["field"], "from");
+}
+
+async fn the_weekly_digest_runs_once_per_week(db: Db) {
+    let Some(s) = start(db, |_| {}).await else {
+        return;
+    };
+    let check = system_with_check(&s, "svc", &[]).await;
+    results(
+        &s,
+        &check,
+        json!([{"status": "healthy", "at": minutes_ago(30)}]),
+    )
+    .await;
+    objective(
+        &s,
+        json!({"systemId": "svc", "name": "up", "target": 99.0, "windowDays": 7}),
+    )
+    .await;
+    let today = day_of(Timestamp::now());
+    let days_to_monday = 7 - i64::from(today.weekday().to_monday_zero_offset());
+    let monday = plus_days(today, days_to_monday);
+    let mut events = Events::open(&s, "").await;
+    // Before 09:00 on Monday the digest is not due; after, it runs once.
+    jobs::catch_up(&s.state, start_of(monday) + SignedDuration::from_hours(8))
+        .await
+        .unwrap();
+    let nine_thirty = start_of(monday) + SignedDuration::from_mins(9 * 60 + 30);
+    jobs::catch_up(&s.state, nine_thirty).await.unwrap();
+    let digest = events.until(|n, _| n == "slo.digest").await;
+    assert_eq!(digest["totalObjectives"], 1);
+    assert_eq!(digest["bestByAvailability"][0]["systemName"], "svc");
+    let (outcome, _) = jobs::run_digest(&s.state, monday, nine_thirty)
+        .await
+        .unwrap();
+    assert_eq!(outcome, Outcome::Claimed, "once per week");
+    // Nothing else arrives: the next signal is a marker we emit ourselves.
+    s.state.signals.emit("test.marker", "", json!({}));
+    let (next, _) = events.next().await;
+    assert_eq!(next, "test.marker", "no second digest");
+}
+
+async fn old_results_are_pruned_by_the_daily_job(db: Db) {
+    let Some(s) = start(db, |c| c.result_retention_days = Some(1)).await else {
+        return;
+    };
+    let check = system_with_check(&s, "svc", &[]).await;
+    results(
+        &s,
+        &check,
+        json!([
+            {"status": "unhealthy", "at": minutes_ago(3 * 1440)},
+            {"status": "healthy", "at": minutes_ago(2 * 1440)},
+            {"status": "healthy", "at": minutes_ago(5)},
+        ]),
+    )
+    .await;
+    let id = objective(
+        &s,
+        json!({"systemId": "svc", "target": 99.0, "windowDays": 7}),
+    )
+    .await;
+    let today = day_of(Timestamp::now());
+    jobs::run_daily(&s.state, today, Timestamp::now(), false)
+        .await
+        .unwrap();
+    let (_, kept) = s.get(&format!("/api/v1/checks/{check}/results")).await;
+    assert_eq!(kept["results"].as_array().unwrap().len(), 1, "{kept}");
+    // The timeline is kept: the objective still sees the outage.
+    let (_, o) = s.get(&format!("/api/v1/objectives/{id}")).await;
+    assert!(o["status"]["errorBudgetConsumedMinutes"].as_f64().unwrap() > 1400.0);
+}

@@ -1,0 +1,177 @@
+//! Two `slod` processes on one PostgreSQL database and one Redis, as behind a load balancer:
+//! a change made on replica A reaches replica B's `/signals`, and a read on B after that
+//! signal is never stale, even with B's cache warmed just before the change.
+
+#[macro_use]
+mod support;
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use reqwest::{Client, StatusCode};
+use serde_json::{json, Value};
+use support::*;
+
+/// A `slod serve` process; killed when dropped.
+struct Replica {
+    base: String,
+    child: Child,
+}
+
+impl Drop for Replica {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn_replica(database_url: &str, schema: &str, redis_url: &str, namespace: &str) -> Replica {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_slod"))
+        .arg("serve")
+        .env("SLOD_LISTEN", "127.0.0.1:0")
+        .env("SLOD_DATABASE_URL", database_url)
+        .env("SLOD_DATABASE_SCHEMA", schema)
+        .env("SLOD_CACHE", redis_url)
+        .env("SLOD_CACHE_NAMESPACE", namespace)
+        .env("SLOD_ADMIN_TOKEN", ADMIN)
+        .env("SLOD_LOG_FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let address = loop {
+        let line = lines.next().expect("the replica logs its address").unwrap();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        if let Some(address) = value["fields"]["address"].as_str() {
+            break address.to_owned();
+        }
+    };
+    // Keep draining the log so the replica never blocks on a full pipe.
+    std::thread::spawn(move || for _ in lines {});
+    Replica {
+        base: format!("http://{address}"),
+        child,
+    }
+}
+
+async fn call(
+    client: &Client,
+    method: reqwest::Method,
+    url: String,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let mut request = client.request(method, url).bearer_auth(ADMIN);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signal_from_another_replica_is_never_followed_by_a_stale_read() {
+    let Some(database_url) = database_url() else {
+        return;
+    };
+    let Ok(redis_url) = std::env::var("REDIS_URL") else {
+        assert!(
+            std::env::var("SLOD_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
+            "SLOD_REQUIRE_SERVICES=1 but REDIS_URL is not set"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    };
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (schema, namespace) = (format!("r_{suffix}"), format!("r-{suffix}"));
+    let a = spawn_replica(&database_url, &schema, &redis_url, &namespace);
+    let b = spawn_replica(&database_url, &schema, &redis_url, &namespace);
+    let client = Client::new();
+    use reqwest::Method;
+
+    // B must be receiving the others' signals before the rounds start.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let (_, ready) = call(&client, Method::GET, format!("{}/readyz", b.base), None).await;
+        if ready["signals"] == "connected" {
+            break;
+        }
+        assert!(Instant::now() < deadline, "B never subscribed: {ready}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let (status, _) = call(
+        &client,
+        Method::POST,
+        format!("{}/api/v1/systems", a.base),
+        Some(json!({"id": "svc", "name": "svc"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, check) = call(
+        &client,
+        Method::POST,
+        format!("{}/api/v1/systems/svc/checks", a.base),
+        Some(json!({"name": "agent", "kind": "push"})),
+    )
+    .await;
+    let check = check["id"].as_str().unwrap().to_owned();
+    let (_, created) = call(
+        &client,
+        Method::POST,
+        format!("{}/api/v1/objectives", a.base),
+        Some(json!({"systemId": "svc", "target": 99.9, "windowDays": 30})),
+    )
+    .await;
+    let id = created["id"].as_str().unwrap().to_owned();
+
+    let mut on_b = Events::open_at(&client, &b.base, "?systemId=svc").await;
+    let read_b = |path: String| {
+        let client = client.clone();
+        let url = format!("{}{path}", b.base);
+        async move { call(&client, Method::GET, url, None).await.1 }
+    };
+    for round in 1..=100 {
+        // Warm B's view of everything the change will touch.
+        let before = read_b(format!("/api/v1/objectives/{id}")).await;
+        read_b("/api/v1/systems/svc/objectives".into()).await;
+        read_b("/api/v1/systems/svc/health".into()).await;
+        read_b("/api/v1/objectives".into()).await;
+
+        let down = round % 2 == 1;
+        assert_eq!(
+            before["status"]["hasOpenDowntime"], !down,
+            "round {round} starts from the last"
+        );
+        let status = if down { "unhealthy" } else { "healthy" };
+        let (accepted, body) = call(
+            &client,
+            Method::POST,
+            format!("{}/api/v1/checks/{check}/results", a.base),
+            Some(json!({"status": status})),
+        )
+        .await;
+        assert_eq!(accepted, StatusCode::ACCEPTED, "{body}");
+
+        let health = on_b.until(|n, _| n == "health.changed").await;
+        assert_eq!(health["status"], status, "round {round}");
+        on_b.until(|n, d| n == "slo.status.changed" && d["objectiveId"] == id.as_str())
+            .await;
+        let one = read_b(format!("/api/v1/objectives/{id}")).await;
+        let per_system = read_b("/api/v1/systems/svc/objectives".into()).await;
+        let list = read_b("/api/v1/objectives".into()).await;
+        let health = read_b("/api/v1/systems/svc/health".into()).await;
+        for view in [&one, &per_system[0], &list["objectives"][0]] {
+            assert_eq!(
+                view["status"]["hasOpenDowntime"], down,
+                "stale on B after A's signal in round {round}: {view}"
+            );
+        }
+        assert_eq!(
+            health["status"], status,
+            "stale health on B in round {round}"
+        );
+    }
+}
