@@ -575,3 +575,56 @@ async fn incident_and_maintenance_reads_are_served_from_the_cache() {
         }
     }
 }
+
+/// Redis down (nothing listens at the configured address): every read and write keeps
+/// working from the database, local dashboards still get their signals, and readiness says
+/// what is wrong without failing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_redis_down_reads_writes_and_local_signals_keep_working() {
+    let s = start(Db::Sqlite, |c| c.cache = "redis://127.0.0.1:9".into())
+        .await
+        .unwrap();
+    let check = system_with_check(&s, "svc", &[]).await;
+    let id = objective(
+        &s,
+        json!({"systemId": "svc", "target": 99.9, "windowDays": 30}),
+    )
+    .await;
+    let mut events = Events::open(&s, "?systemId=svc").await;
+    let started = std::time::Instant::now();
+    for round in 0..6 {
+        let status = if round % 2 == 0 {
+            "unhealthy"
+        } else {
+            "healthy"
+        };
+        results(&s, &check, json!([{"status": status}])).await;
+        assert_eq!(
+            events.until(|n, _| n == "health.changed").await["status"],
+            status
+        );
+        let o = get_objective(&s, &id).await;
+        assert_eq!(o["status"]["hasOpenDowntime"], round % 2 == 0, "{o}");
+    }
+    let (status, incident) = s
+        .post(
+            "/api/v1/incidents",
+            json!({"systemIds": ["svc"], "title": "x"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert_eq!(
+        s.get("/api/v1/incidents").await.1["incidents"][0]["id"],
+        incident["id"]
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "the outage costs little latency: {:?}",
+        started.elapsed()
+    );
+    let (status, ready) = s.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(ready["database"], "ok");
+    assert_eq!(ready["signals"], "connecting");
+    assert_eq!(ready["cache"]["breaker"], "open", "{ready}");
+}
