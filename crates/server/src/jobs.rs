@@ -327,7 +327,7 @@ pub async fn due_days(state: &AppState, now: Timestamp) -> Result<Vec<Date>, Api
 }
 
 /// Runs every job due at `now`: the missed days in order (so streaks count each once), then
-/// this week's digest if its time has come and nobody sent it.
+/// this week's digest if its time has come, nobody sent it, and there is something to report.
 pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<(), ApiError> {
     for day in due_days(state, now).await? {
         run_daily(state, day, now, false).await?;
@@ -335,7 +335,9 @@ pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<(), ApiError> 
     let monday = monday_of(day_of(now));
     let digest_at = start_of(monday) + SignedDuration::from_hours(9);
     let sent = state.store.last_finished("digest").await?;
-    if now >= digest_at && sent.as_deref() < Some(monday.to_string().as_str()) {
+    // Without objectives there is nothing to report (a fresh install sends no empty digest).
+    let anything = state.store.longest_window_days().await?.is_some();
+    if now >= digest_at && sent.as_deref() < Some(monday.to_string().as_str()) && anything {
         run_digest(state, monday, now).await?;
     }
     Ok(())
