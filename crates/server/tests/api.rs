@@ -683,7 +683,9 @@ async fn operations_endpoints(db: Db) {
     let html = page.text().await.unwrap();
     assert!(
         html.contains("new EventSource(\"/api/v1/signals\")")
-            && html.contains("/objectives/bulk-status"),
+            && html.contains("/objectives/bulk-status")
+            && html.contains("/incidents?status=open")
+            && html.contains("maintenance.changed"),
         "the dashboard reads the live API"
     );
     let (status, ready) = s.get("/readyz").await;
