@@ -56,13 +56,6 @@ pub struct SystemIncidents {
     incidents: Vec<Incident>,
 }
 
-#[derive(Serialize)]
-struct ListShape<'a> {
-    filter: &'a IncidentFilter,
-    limit: usize,
-    cursor: Option<&'a str>,
-}
-
 fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("incident {id:?} not found"))
 }
@@ -157,18 +150,14 @@ pub async fn list(
         system_id: query.system_id,
         status: query.status,
     };
-    let shape = ListShape {
-        filter: &filter,
-        limit,
-        cursor: cursor.as_deref(),
-    };
     let store = state.store.clone();
     let list = state
         .incidents
-        .list(&shape, {
-            let filter = filter.clone();
-            let cursor = cursor.clone();
-            move || async move {
+        .page(
+            filter,
+            limit,
+            cursor,
+            move |filter, limit, cursor| async move {
                 let page = store
                     .list_incidents(&filter, limit, cursor.as_deref())
                     .await?;
@@ -176,8 +165,8 @@ pub async fn list(
                     incidents: page.items,
                     next_cursor: validate::make_cursor(page.next_cursor),
                 })
-            }
-        })
+            },
+        )
         .await?;
     Ok(Json(list))
 }

@@ -57,14 +57,6 @@ pub struct MaintenanceList {
     next_cursor: Option<String>,
 }
 
-/// One list shape, as its cache key is derived from it.
-#[derive(Serialize)]
-struct ListShape<'a> {
-    filter: &'a MaintenanceFilter,
-    limit: usize,
-    cursor: Option<&'a str>,
-}
-
 /// Checks the systems an incident or a window names.
 pub fn check_system_ids(problems: &mut Problems, ids: &[String]) {
     if ids.is_empty() {
@@ -188,18 +180,14 @@ pub async fn list(
         from: query.from,
         to: query.to,
     };
-    let shape = ListShape {
-        filter: &filter,
-        limit,
-        cursor: cursor.as_deref(),
-    };
     let store = state.store.clone();
     let list = state
         .maintenance
-        .list(&shape, {
-            let filter = filter.clone();
-            let cursor = cursor.clone();
-            move || async move {
+        .page(
+            filter,
+            limit,
+            cursor,
+            move |filter, limit, cursor| async move {
                 let page = store
                     .list_maintenances(&filter, limit, cursor.as_deref())
                     .await?;
@@ -207,8 +195,8 @@ pub async fn list(
                     maintenances: page.items,
                     next_cursor: validate::make_cursor(page.next_cursor),
                 })
-            }
-        })
+            },
+        )
         .await?;
     Ok(Json(restamp(list, Timestamp::now())))
 }

@@ -62,15 +62,23 @@ impl RecordCache {
         self.scope.wrap_with_ttl(&key, SYSTEM_TTL, load).await
     }
 
-    /// One list shape.
-    pub async fn list<T, F, Fut>(&self, filter: &impl Serialize, load: F) -> Result<T, ApiError>
+    /// One page of a list, cached per shape: the filter, the page size and the cursor.
+    pub async fn page<F, T, L, Fut>(
+        &self,
+        filter: F,
+        limit: usize,
+        cursor: Option<String>,
+        load: L,
+    ) -> Result<T, ApiError>
     where
+        F: Serialize + Send + 'static,
         T: CacheValue,
-        F: FnOnce() -> Fut + Send + 'static,
+        L: FnOnce(F, usize, Option<String>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, ApiError>> + Send + 'static,
     {
+        let key = list_key(&(&filter, limit, &cursor));
         self.scope
-            .wrap_with_ttl(&list_key(filter), LIST_TTL, load)
+            .wrap_with_ttl(&key, LIST_TTL, move || load(filter, limit, cursor))
             .await
     }
 

@@ -6,11 +6,19 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::maintenance::{parse_time_cursor, require_systems, time_cursor};
+use crate::membership::{link_systems, parse_cursor, require_systems, Membership};
 use crate::systems::Page;
 use crate::{
     ms, new_id, ts, HealthMove, Incident, IncidentFilter, IncidentStatus, NewIncident, Store,
     StoreError, WriteTx, MAX_PAGE,
+};
+
+/// How incidents are read with their systems.
+const INCIDENTS: Membership<Incident> = Membership {
+    table: "incident_systems",
+    column: "incident_id",
+    from_row: incident_from_row,
+    key: |i| (i.opened_at, &i.id),
 };
 
 fn incident_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Incident, sqlx::Error> {
@@ -52,13 +60,7 @@ impl Store {
             .bind(ms(now))
             .execute(&mut *w.tx)
             .await?;
-        for system in &systems {
-            sqlx::query("INSERT INTO incident_systems (incident_id, system_id) VALUES ($1, $2)")
-                .bind(&id)
-                .bind(system)
-                .execute(&mut *w.tx)
-                .await?;
-        }
+        link_systems(&mut w, &INCIDENTS, &id, &systems).await?;
         let moves = if new.health_override {
             self.reroll_all(&mut w, &systems, now).await?
         } else {
@@ -124,20 +126,11 @@ impl Store {
 
     /// One incident.
     pub async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
-        let Some(row) = sqlx::query("SELECT * FROM incidents WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut systems = self
-            .members("incident_systems", "incident_id", &[id.to_owned()])
             .await?;
-        Ok(Some(incident_from_row(
-            &row,
-            systems.remove(id).unwrap_or_default(),
-        )?))
+        self.one_with_systems(&INCIDENTS, row, id).await
     }
 
     /// Incidents matching `filter`, latest opened first, `limit` at a time after `cursor`.
@@ -148,7 +141,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Incident>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let (at, after_id) = parse_time_cursor(cursor);
+        let (at, after_id) = parse_cursor(cursor);
         let status = match filter.status {
             None => "",
             Some(IncidentStatus::Open) => "open",
@@ -164,23 +157,6 @@ impl Store {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut members = self
-            .members("incident_systems", "incident_id", &ids)
-            .await?;
-        let items = rows
-            .iter()
-            .zip(&ids)
-            .map(|(row, id)| incident_from_row(row, members.remove(id).unwrap_or_default()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = more
-            .then(|| items.last().map(|i| time_cursor(i.opened_at, &i.id)))
-            .flatten();
-        Ok(Page { items, next_cursor })
+        self.page_with_systems(&INCIDENTS, rows, limit).await
     }
 }

@@ -13,6 +13,7 @@ mod bookkeeping;
 mod checks;
 mod incidents;
 mod maintenance;
+mod membership;
 mod migrate;
 mod model;
 mod objectives;

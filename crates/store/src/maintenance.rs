@@ -8,42 +8,21 @@ use slod_engine::{MaintenanceStatus, MaintenanceWindow};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
+use crate::membership::{link_systems, parse_cursor, require_systems, Membership};
 use crate::objectives::placeholders;
 use crate::systems::Page;
 use crate::{
     ms, new_id, stored, ts, Maintenance, MaintenanceFilter, NewMaintenance, Store, StoreError,
-    WriteTx, MAX_PAGE,
+    MAX_PAGE,
 };
 
-/// A keyset cursor over `(time DESC, id DESC)`: `<epoch ms>:<id>`.
-pub(crate) fn time_cursor(at: Timestamp, id: &str) -> String {
-    format!("{}:{id}", ms(at))
-}
-
-/// Parses [`time_cursor`]; a malformed cursor starts from the top.
-pub(crate) fn parse_time_cursor(cursor: Option<&str>) -> (i64, String) {
-    cursor
-        .and_then(|c| c.split_once(':'))
-        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
-        .unwrap_or((i64::MAX, String::new()))
-}
-
-/// Fails with `invalid_input` on `systemIds` unless every id names a system.
-pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Result<(), StoreError> {
-    for id in ids {
-        let found = sqlx::query("SELECT id FROM systems WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if found.is_none() {
-            return Err(StoreError::Invalid {
-                field: "systemIds".into(),
-                message: format!("unknown system {id:?}"),
-            });
-        }
-    }
-    Ok(())
-}
+/// How maintenance windows are read with their systems.
+const WINDOWS: Membership<Maintenance> = Membership {
+    table: "maintenance_systems",
+    column: "maintenance_id",
+    from_row: maintenance_from_row,
+    key: |m| (m.start_at, &m.id),
+};
 
 fn maintenance_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Maintenance, sqlx::Error> {
     let m = Maintenance {
@@ -81,15 +60,7 @@ impl Store {
             .bind(ms(now))
             .execute(&mut *w.tx)
             .await?;
-        for system in &systems {
-            sqlx::query(
-                "INSERT INTO maintenance_systems (maintenance_id, system_id) VALUES ($1, $2)",
-            )
-            .bind(&id)
-            .bind(system)
-            .execute(&mut *w.tx)
-            .await?;
-        }
+        link_systems(&mut w, &WINDOWS, &id, &systems).await?;
         w.tx.commit().await?;
         Ok(Maintenance {
             id,
@@ -124,20 +95,11 @@ impl Store {
 
     /// One maintenance window.
     pub async fn get_maintenance(&self, id: &str) -> Result<Option<Maintenance>, StoreError> {
-        let Some(row) = sqlx::query("SELECT * FROM maintenances WHERE id = $1")
+        let row = sqlx::query("SELECT * FROM maintenances WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let mut systems = self
-            .members("maintenance_systems", "maintenance_id", &[id.to_owned()])
             .await?;
-        Ok(Some(maintenance_from_row(
-            &row,
-            systems.remove(id).unwrap_or_default(),
-        )?))
+        self.one_with_systems(&WINDOWS, row, id).await
     }
 
     /// Windows matching `filter`, latest start first, `limit` at a time after `cursor`.
@@ -148,7 +110,7 @@ impl Store {
         cursor: Option<&str>,
     ) -> Result<Page<Maintenance>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let (at, after_id) = parse_time_cursor(cursor);
+        let (at, after_id) = parse_cursor(cursor);
         let rows = sqlx::query(
             "SELECT m.* FROM maintenances m WHERE ($1 = '' OR EXISTS (SELECT 1 FROM maintenance_systems s WHERE s.maintenance_id = m.id AND s.system_id = $1)) AND m.end_at > $2 AND m.start_at < $3 AND (m.start_at < $4 OR (m.start_at = $4 AND m.id < $5)) ORDER BY m.start_at DESC, m.id DESC LIMIT $6",
         )
@@ -160,24 +122,7 @@ impl Store {
         .bind(limit as i64 + 1)
         .fetch_all(&self.pool)
         .await?;
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut members = self
-            .members("maintenance_systems", "maintenance_id", &ids)
-            .await?;
-        let items = rows
-            .iter()
-            .zip(&ids)
-            .map(|(row, id)| maintenance_from_row(row, members.remove(id).unwrap_or_default()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = more
-            .then(|| items.last().map(|m| time_cursor(m.start_at, &m.id)))
-            .flatten();
-        Ok(Page { items, next_cursor })
+        self.page_with_systems(&WINDOWS, rows, limit).await
     }
 
     /// The windows (cancelled ones included, flagged) of each listed system that end after
@@ -205,32 +150,6 @@ impl Store {
                         end_at: ts(row.try_get("end_at")?),
                         cancelled: row.try_get::<Option<i64>, _>("cancelled_at")?.is_some(),
                     });
-            }
-        }
-        Ok(out)
-    }
-
-    /// The member systems of each listed entity of a join `table` keyed by `column`, sorted.
-    pub(crate) async fn members(
-        &self,
-        table: &str,
-        column: &str,
-        ids: &[String],
-    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
-        let mut out: HashMap<String, Vec<String>> = HashMap::new();
-        for chunk in ids.chunks(crate::objectives::IN_CHUNK) {
-            let sql = format!(
-                "SELECT {column}, system_id FROM {table} WHERE {column} IN ({}) ORDER BY system_id",
-                placeholders(1, chunk.len())
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                out.entry(row.try_get(column)?)
-                    .or_default()
-                    .push(row.try_get("system_id")?);
             }
         }
         Ok(out)

@@ -1,0 +1,146 @@
+//! Records that name a set of systems (incidents, maintenance windows): their systems live in
+//! a join table, are read in one batched query per page, and pages are keyset-paged by
+//! `(time DESC, id DESC)` with the cursor `<epoch ms>:<id>`.
+
+use std::collections::HashMap;
+
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::Row;
+
+use crate::objectives::{placeholders, IN_CHUNK};
+use crate::systems::Page;
+use crate::{ms, Store, StoreError, WriteTx};
+
+/// How one kind of record is read.
+pub(crate) struct Membership<T> {
+    /// The join table (`incident_systems`) and its column naming the record (`incident_id`).
+    pub table: &'static str,
+    pub column: &'static str,
+    /// Builds a record from its row and its sorted system ids.
+    pub from_row: fn(&AnyRow, Vec<String>) -> Result<T, sqlx::Error>,
+    /// The record's id and the time its lists are ordered by.
+    pub key: fn(&T) -> (Timestamp, &str),
+}
+
+/// Parses a keyset cursor; a malformed one starts from the top.
+pub(crate) fn parse_cursor(cursor: Option<&str>) -> (i64, String) {
+    cursor
+        .and_then(|c| c.split_once(':'))
+        .and_then(|(at, id)| Some((at.parse().ok()?, id.to_owned())))
+        .unwrap_or((i64::MAX, String::new()))
+}
+
+/// Fails with `invalid_input` on `systemIds` unless every id names a system.
+pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Result<(), StoreError> {
+    for id in ids {
+        let found = sqlx::query("SELECT id FROM systems WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::Invalid {
+                field: "systemIds".into(),
+                message: format!("unknown system {id:?}"),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Links record `id` to each of `systems`.
+pub(crate) async fn link_systems(
+    w: &mut WriteTx<'_>,
+    kind: &Membership<impl Sized>,
+    id: &str,
+    systems: &[String],
+) -> Result<(), StoreError> {
+    let sql = format!(
+        "INSERT INTO {} ({}, system_id) VALUES ($1, $2)",
+        kind.table, kind.column
+    );
+    for system in systems {
+        sqlx::query(&sql)
+            .bind(id)
+            .bind(system)
+            .execute(&mut *w.tx)
+            .await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// The record in `row` (if any) with its systems.
+    pub(crate) async fn one_with_systems<T>(
+        &self,
+        kind: &Membership<T>,
+        row: Option<AnyRow>,
+        id: &str,
+    ) -> Result<Option<T>, StoreError> {
+        let Some(row) = row else {
+            return Ok(None);
+        };
+        let mut systems = self.members(kind, &[id.to_owned()]).await?;
+        Ok(Some((kind.from_row)(
+            &row,
+            systems.remove(id).unwrap_or_default(),
+        )?))
+    }
+
+    /// A page of records from `rows` (fetched with `LIMIT limit + 1`), with their systems.
+    pub(crate) async fn page_with_systems<T>(
+        &self,
+        kind: &Membership<T>,
+        rows: Vec<AnyRow>,
+        limit: usize,
+    ) -> Result<Page<T>, StoreError> {
+        let more = rows.len() > limit;
+        let rows = &rows[..rows.len().min(limit)];
+        let ids = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = self.members(kind, &ids).await?;
+        let items = rows
+            .iter()
+            .zip(&ids)
+            .map(|(row, id)| (kind.from_row)(row, members.remove(id).unwrap_or_default()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let next_cursor = more
+            .then(|| {
+                items.last().map(|item| {
+                    let (at, id) = (kind.key)(item);
+                    format!("{}:{id}", ms(at))
+                })
+            })
+            .flatten();
+        Ok(Page { items, next_cursor })
+    }
+
+    /// The sorted member systems of each listed record.
+    async fn members<T>(
+        &self,
+        kind: &Membership<T>,
+        ids: &[String],
+    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for chunk in ids.chunks(IN_CHUNK) {
+            let sql = format!(
+                "SELECT {column}, system_id FROM {table} WHERE {column} IN ({}) ORDER BY system_id",
+                placeholders(1, chunk.len()),
+                column = kind.column,
+                table = kind.table,
+            );
+            let mut query = sqlx::query(&sql);
+            for id in chunk {
+                query = query.bind(id);
+            }
+            for row in query.fetch_all(&self.pool).await? {
+                out.entry(row.try_get(kind.column)?)
+                    .or_default()
+                    .push(row.try_get("system_id")?);
+            }
+        }
+        Ok(out)
+    }
+}
