@@ -213,17 +213,24 @@ pub async fn serve(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let jobs = app
-        .state
-        .config
-        .jobs
-        .then(|| tokio::spawn(crate::jobs::schedule(app.state.clone())));
+    let config = &app.state.config;
+    let background: Vec<_> = [
+        config
+            .jobs
+            .then(|| tokio::spawn(crate::jobs::schedule(app.state.clone()))),
+        config
+            .probes
+            .then(|| tokio::spawn(crate::probes::run(app.state.clone()))),
+    ]
+    .into_iter()
+    .flatten()
+    .collect();
     let served = axum::serve(listener, app.router)
         .with_graceful_shutdown(shutdown)
         .await
         .context("serving HTTP");
-    if let Some(jobs) = jobs {
-        jobs.abort();
+    for task in background {
+        task.abort();
     }
     app.state.store.close().await;
     served

@@ -6,7 +6,7 @@ use axum::Json;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use slod_engine::CheckStatus;
-use slod_store::{Check, CheckKind, CheckPatch, CheckResult, NewCheck, NewResult};
+use slod_store::{Check, CheckKind, CheckPatch, CheckResult, Ingested, NewCheck, NewResult};
 
 use crate::app::AppState;
 use crate::error::{ApiError, ApiResult, ErrorBody};
@@ -298,6 +298,29 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// Records results of a check and runs the announce step for what they changed. Shared by
+/// pushed results and slod's own probes.
+pub async fn ingest(
+    state: &AppState,
+    check_id: &str,
+    results: &[NewResult],
+) -> ApiResult<Ingested> {
+    let ingested = state
+        .store
+        .record_results(check_id, results, Timestamp::now())
+        .await?;
+    let health_changed =
+        (ingested.health_after != ingested.health_before).then_some(ingested.health_after);
+    if ingested.timeline_changed || health_changed.is_some() {
+        crate::objectives::announce_timeline_change(state, &ingested.system_id, health_changed)
+            .await?;
+    } else {
+        // The health view shows each check's latest result.
+        state.views.after_health_change(&ingested.system_id).await;
+    }
+    Ok(ingested)
+}
+
 fn to_new_result(problems: &mut Problems, prefix: &str, input: ResultInput) -> NewResult {
     if input.latency_ms.is_some_and(|l| !l.is_finite() || l < 0.0) {
         problems.add(&format!("{prefix}latencyMs"), "must be a number >= 0");
@@ -341,19 +364,7 @@ pub async fn post_results(
         vec![to_new_result(&mut problems, "", single)]
     };
     problems.into_result()?;
-    let ingested = state
-        .store
-        .record_results(&check_id, &results, Timestamp::now())
-        .await?;
-    let health_changed =
-        (ingested.health_after != ingested.health_before).then_some(ingested.health_after);
-    if ingested.timeline_changed || health_changed.is_some() {
-        crate::objectives::announce_timeline_change(&state, &ingested.system_id, health_changed)
-            .await?;
-    } else {
-        // The health view shows each check's latest result.
-        state.views.after_health_change(&ingested.system_id).await;
-    }
+    let ingested = ingest(&state, &check_id, &results).await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {

@@ -39,6 +39,11 @@ pub struct Config {
     #[arg(long, env = "SLOD_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub jobs: bool,
 
+    /// Probe http and tcp checks. With several replicas each check is still probed once per
+    /// interval.
+    #[arg(long, env = "SLOD_PROBES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub probes: bool,
+
     /// Days of check results to keep; by default the longest objective window plus 7 days.
     /// Timelines, snapshots and milestones are kept regardless.
     #[arg(long, env = "SLOD_RESULT_RETENTION_DAYS")]
@@ -65,6 +70,7 @@ impl Default for Config {
             log: "info".into(),
             log_format: LogFormat::Text,
             jobs: true,
+            probes: true,
             result_retention_days: None,
         }
     }

@@ -20,6 +20,7 @@ mod maintenance;
 mod objectives;
 mod openapi;
 mod ops;
+pub mod probes;
 mod record_cache;
 pub mod signals;
 mod systems;

@@ -124,16 +124,42 @@ impl Store {
         Ok(rows.iter().map(check_from_row).collect::<Result<_, _>>()?)
     }
 
-    /// Every enabled probe check (http, tcp), for the prober.
-    pub async fn probe_checks(&self) -> Result<Vec<Check>, StoreError> {
-        let rows =
-            sqlx::query("SELECT * FROM checks WHERE kind <> 'push' AND enabled = 1 ORDER BY id")
-                .fetch_all(&self.pool)
-                .await?;
+    /// The enabled probe checks (http, tcp) due at `now`: never probed, or their next probe
+    /// time has come. At most `limit`, the longest overdue first.
+    pub async fn due_probes(&self, now: Timestamp, limit: usize) -> Result<Vec<Check>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT * FROM checks WHERE kind <> 'push' AND enabled = 1 AND (next_probe_at IS NULL OR next_probe_at <= $1) ORDER BY COALESCE(next_probe_at, 0), id LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(limit as i64)
+        .fetch_all(&self.pool)
+        .await?;
         Ok(rows.iter().map(check_from_row).collect::<Result<_, _>>()?)
     }
 
+    /// Claims a due probe for this replica by moving its next probe time to `next`. True if
+    /// this caller should probe: one statement, so of several replicas exactly one wins.
+    pub async fn claim_probe(
+        &self,
+        check_id: &str,
+        now: Timestamp,
+        next: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE checks SET next_probe_at = $1 WHERE id = $2 AND enabled = 1 AND (next_probe_at IS NULL OR next_probe_at <= $3)",
+        )
+        .bind(ms(next))
+        .bind(check_id)
+        .bind(ms(now))
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// Applies `patch`; enabling or disabling a check re-rolls its system's health at `now`.
+    /// A changed probe check is due again at once.
     /// Returns the check and whether the system's health changed.
     pub async fn update_check(
         &self,
@@ -148,7 +174,7 @@ impl Store {
         self.lock_system(&mut w, &current.system_id).await?;
         let expect = patch.expect_status.unwrap_or(current.expect_status);
         sqlx::query(
-            "UPDATE checks SET name = $1, target = $2, interval_seconds = $3, timeout_ms = $4, expect_status_min = $5, expect_status_max = $6, enabled = $7, updated_at = $8 WHERE id = $9",
+            "UPDATE checks SET name = $1, target = $2, interval_seconds = $3, timeout_ms = $4, expect_status_min = $5, expect_status_max = $6, enabled = $7, updated_at = $8, next_probe_at = NULL WHERE id = $9",
         )
         .bind(patch.name.unwrap_or(current.name))
         .bind(patch.target.unwrap_or(current.target))

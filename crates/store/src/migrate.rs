@@ -28,6 +28,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0003_operations.sql"),
         include_str!("../migrations/postgres/0003_operations.sql"),
     ),
+    (
+        4,
+        "probes",
+        include_str!("../migrations/sqlite/0004_probes.sql"),
+        include_str!("../migrations/postgres/0004_probes.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

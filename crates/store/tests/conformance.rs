@@ -207,7 +207,7 @@ async fn checks_crud(s: Store) {
         s.list_checks("web").await.unwrap(),
         std::slice::from_ref(&c)
     );
-    assert_eq!(s.probe_checks().await.unwrap().len(), 1);
+    assert_eq!(s.due_probes(now(), 10).await.unwrap().len(), 1);
     let (updated, _) = s
         .update_check(
             &c.id,
@@ -224,7 +224,7 @@ async fn checks_crud(s: Store) {
         (updated.timeout_ms, updated.enabled, updated.name.as_str()),
         (900, false, "home")
     );
-    assert!(s.probe_checks().await.unwrap().is_empty());
+    assert!(s.due_probes(mins(1), 10).await.unwrap().is_empty());
     assert!(matches!(
         s.list_checks("ghost").await,
         Err(StoreError::NotFound { .. })

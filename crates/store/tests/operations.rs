@@ -22,6 +22,7 @@ conformance!(
     achievements_and_milestones_are_recorded_once,
     one_claim_wins_and_an_expired_lease_is_taken_over,
     old_results_are_pruned_and_timelines_kept,
+    a_due_probe_is_claimed_by_one_replica,
 );
 
 fn window(title: &str, systems: &[&str], from: i64, to: i64) -> NewMaintenance {
@@ -571,4 +572,55 @@ async fn old_results_are_pruned_and_timelines_kept(s: Store) {
     s.create_objective(&objective("o1", "api")).await.unwrap();
     assert_eq!(s.longest_window_days().await.unwrap(), Some(30));
     let _ = Timestamp::now();
+}
+
+async fn a_due_probe_is_claimed_by_one_replica(s: Store) {
+    s.create_system(system("web", &[]), now()).await.unwrap();
+    let mut http = push_check("http");
+    http.kind = CheckKind::Http;
+    http.target = Some("http://127.0.0.1:9/".into());
+    let c = s.create_check("web", http, now()).await.unwrap();
+    s.create_check("web", push_check("agent"), now())
+        .await
+        .unwrap();
+    let due = s.due_probes(now(), 10).await.unwrap();
+    assert_eq!(due.len(), 1, "push checks are never probed");
+    let next = mins(1);
+    let (a, b) = tokio::join!(
+        s.claim_probe(&c.id, now(), next),
+        s.claim_probe(&c.id, now(), next)
+    );
+    assert!(a.unwrap() ^ b.unwrap(), "exactly one replica probes");
+    assert!(s.due_probes(now(), 10).await.unwrap().is_empty());
+    assert_eq!(
+        s.due_probes(mins(1), 10).await.unwrap().len(),
+        1,
+        "due again a minute later"
+    );
+    // A changed check is due at once.
+    s.update_check(
+        &c.id,
+        CheckPatch {
+            timeout_ms: Some(2000),
+            ..Default::default()
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(s.due_probes(now(), 10).await.unwrap().len(), 1);
+    s.update_check(
+        &c.id,
+        CheckPatch {
+            enabled: Some(false),
+            ..Default::default()
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        s.due_probes(now(), 10).await.unwrap().is_empty(),
+        "disabled checks rest"
+    );
 }

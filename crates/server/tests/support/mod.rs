@@ -53,8 +53,9 @@ pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServe
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         admin_token: Some(ADMIN.into()),
-        // Tests run the jobs themselves, at the instants they choose.
+        // Tests run the jobs themselves, at the instants they choose; probes only where tested.
         jobs: false,
+        probes: false,
         ..Config::default()
     };
     match db {
