@@ -80,6 +80,12 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
     } else {
         Signals::default()
     };
+    if store.backend() == slod_store::Backend::Postgres && config.cache == "memory" {
+        tracing::warn!(
+            "SLOD_CACHE=memory on PostgreSQL: fine for one replica; several replicas need \
+             SLOD_CACHE=redis://... so that invalidations and signals reach every replica"
+        );
+    }
     let state = AppState {
         store,
         cache,

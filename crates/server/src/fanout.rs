@@ -125,12 +125,24 @@ async fn subscribe(
     local: broadcast::WeakSender<Arc<Signal>>,
     subscribed: Arc<AtomicBool>,
 ) {
+    let mut lost_some = false;
     while local.upgrade().is_some() {
         match client.get_async_pubsub().await {
             Ok(mut pubsub) => match pubsub.subscribe(&channel).await {
                 Ok(()) => {
                     subscribed.store(true, Ordering::Relaxed);
                     tracing::info!(channel, "receiving signals from the other replicas");
+                    if lost_some {
+                        // Whatever the others said meanwhile is lost: tell local dashboards to
+                        // refetch everything.
+                        if let Some(local) = local.upgrade() {
+                            let _ = local.send(Arc::new(Signal {
+                                event: "signals.resync".into(),
+                                system_id: String::new(),
+                                data: serde_json::json!({}),
+                            }));
+                        }
+                    }
                     let mut messages = pubsub.into_on_message();
                     while let Some(message) = messages.next().await {
                         let Ok(payload) = message.get_payload::<String>() else {
@@ -156,6 +168,8 @@ async fn subscribe(
             },
             Err(e) => tracing::debug!(error = %e, "connecting for signals failed"),
         }
+        // Whatever happened, signals may have been missed until the next subscription.
+        lost_some = true;
         tokio::time::sleep(RETRY).await;
     }
 }
