@@ -326,11 +326,23 @@ pub async fn due_days(state: &AppState, now: Timestamp) -> Result<Vec<Date>, Api
     Ok(out)
 }
 
+/// Whether [`catch_up`] did everything due.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CatchUp {
+    /// Nothing due is left undone.
+    Done,
+    /// Another replica holds a due day: the later days wait for it (a day's streak is counted
+    /// from the day before), so try again shortly.
+    Waiting,
+}
+
 /// Runs every job due at `now`: the missed days in order (so streaks count each once), then
 /// this week's digest if its time has come, nobody sent it, and there is something to report.
-pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<(), ApiError> {
+pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<CatchUp, ApiError> {
     for day in due_days(state, now).await? {
-        run_daily(state, day, now, false).await?;
+        if run_daily(state, day, now, false).await? == Outcome::Claimed {
+            return Ok(CatchUp::Waiting);
+        }
     }
     let monday = monday_of(day_of(now));
     let digest_at = start_of(monday) + SignedDuration::from_hours(9);
@@ -340,7 +352,7 @@ pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<(), ApiError> 
     if now >= digest_at && sent.as_deref() < Some(monday.to_string().as_str()) && anything {
         run_digest(state, monday, now).await?;
     }
-    Ok(())
+    Ok(CatchUp::Done)
 }
 
 /// The next instant a job is due after `now`: the next 00:00 UTC or Monday 09:00 UTC.
@@ -358,12 +370,14 @@ pub fn next_due(now: Timestamp) -> Timestamp {
 }
 
 /// Runs the jobs forever: catch-up at start, then at each due instant. A failed run is logged
-/// and retried a minute later (its period stays unfinished, so the retry picks it up).
+/// and retried a minute later (its period stays unfinished, so the retry picks it up); so is a
+/// catch-up waiting for another replica's day.
 pub async fn schedule(state: AppState) {
     loop {
         let now = Timestamp::now();
         let wait = match catch_up(&state, now).await {
-            Ok(()) => {
+            Ok(CatchUp::Waiting) => Duration::from_secs(60),
+            Ok(CatchUp::Done) => {
                 let due = next_due(now);
                 // A second late, so that "yesterday" has surely ended on this clock.
                 Duration::from_millis(

@@ -8,13 +8,14 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use slod::jobs::{self, day_of, start_of, Outcome};
+use slod::jobs::{self, day_of, start_of, CatchUp, Outcome};
 use support::*;
 
 on_both!(
     a_rerun_of_the_same_day_replaces_its_snapshot,
     two_replicas_at_midnight_produce_one_snapshot_per_objective,
     missed_midnights_are_caught_up_at_start,
+    two_replicas_catching_up_count_each_day_once_in_order,
     the_weekly_digest_runs_once_per_week,
     old_results_are_pruned_by_the_daily_job,
 );
@@ -277,4 +278,54 @@ async fn old_results_are_pruned_by_the_daily_job(db: Db) {
     // The timeline is kept: the objective still sees the outage.
     let (_, o) = s.get(&format!("/api/v1/objectives/{id}")).await;
     assert!(o["status"]["errorBudgetConsumedMinutes"].as_f64().unwrap() > 1400.0);
+}
+
+async fn two_replicas_catching_up_count_each_day_once_in_order(db: Db) {
+    let Some(a) = start(db, |_| {}).await else {
+        return;
+    };
+    let (url, schema) = (
+        a.state.config.database_url.clone(),
+        a.state.config.database_schema.clone(),
+    );
+    let b = start(db, |c| {
+        c.database_url = url;
+        c.database_schema = schema;
+    })
+    .await
+    .unwrap();
+    system_with_check(&a, "svc", &[]).await;
+    let mut ids = Vec::new();
+    for target in [99.0, 99.5, 99.9] {
+        ids.push(
+            objective(
+                &a,
+                json!({"systemId": "svc", "target": target, "windowDays": 7}),
+            )
+            .await,
+        );
+    }
+    let today = day_of(Timestamp::now());
+    // Both start after five missed midnights, at the same moment.
+    let restart = start_of(plus_days(today, 5)) + SignedDuration::from_mins(1);
+    let (first_a, first_b) = tokio::join!(
+        jobs::catch_up(&a.state, restart),
+        jobs::catch_up(&b.state, restart)
+    );
+    // A replica that found a day held by the other retries (the scheduler does, a minute later).
+    for (replica, first) in [(&a, first_a.unwrap()), (&b, first_b.unwrap())] {
+        let mut progress = first;
+        while progress == CatchUp::Waiting {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            progress = jobs::catch_up(&replica.state, restart).await.unwrap();
+        }
+    }
+    for id in &ids {
+        let taken = snapshots(&a, id, today, plus_days(today, 4)).await;
+        let streak: Vec<u64> = taken
+            .iter()
+            .map(|t| t["streakDays"].as_u64().unwrap())
+            .collect();
+        assert_eq!(streak, [1, 2, 3, 4, 5], "{id}: each day once, in order");
+    }
 }
