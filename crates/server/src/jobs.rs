@@ -242,12 +242,13 @@ async fn prune_results(state: &AppState, now: Timestamp) -> Result<u64, ApiError
     Ok(state.store.prune_results(cutoff).await?)
 }
 
-/// Runs the weekly digest for the week starting `monday` unless another replica claimed it:
-/// logged, and emitted as the `slo.digest` signal.
+/// Runs the weekly digest for the week starting `monday` unless another replica claimed it
+/// (with `force`, even so): logged, and emitted as the `slo.digest` signal.
 pub async fn run_digest(
     state: &AppState,
     monday: Date,
     now: Timestamp,
+    force: bool,
 ) -> Result<(Outcome, Option<slod_engine::digest::Digest>), ApiError> {
     let period = monday.to_string();
     let owner = uuid::Uuid::new_v4().to_string();
@@ -256,6 +257,7 @@ pub async fn run_digest(
         .store
         .claim_job("digest", &period, &owner, now, lease_until)
         .await?
+        && !force
     {
         metrics::counter!("slod_job_runs_total", "job" => "digest", "outcome" => "claimed_elsewhere").increment(1);
         return Ok((Outcome::Claimed, None));
@@ -350,7 +352,7 @@ pub async fn catch_up(state: &AppState, now: Timestamp) -> Result<CatchUp, ApiEr
     // Without objectives there is nothing to report (a fresh install sends no empty digest).
     let anything = state.store.longest_window_days().await?.is_some();
     if now >= digest_at && sent.as_deref() < Some(monday.to_string().as_str()) && anything {
-        run_digest(state, monday, now).await?;
+        run_digest(state, monday, now, false).await?;
     }
     Ok(CatchUp::Done)
 }

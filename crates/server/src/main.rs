@@ -34,6 +34,27 @@ enum Command {
         #[command(subcommand)]
         action: TokenAction,
     },
+    /// Run a periodic job now, e.g. to re-run a day after correcting data (it replaces that
+    /// day's snapshots and counts its streaks once): `slod jobs run daily --day 2026-11-26`.
+    Jobs {
+        #[command(subcommand)]
+        action: JobAction,
+    },
+}
+
+#[derive(Subcommand)]
+enum JobAction {
+    /// Run `daily` (snapshots, streaks, achievements, retention) or `digest` (the weekly one).
+    Run {
+        /// `daily` or `digest`.
+        job: String,
+        /// The UTC day to run `daily` for (default: yesterday), or any day of the week whose
+        /// digest to send (default: this week).
+        #[arg(long)]
+        day: Option<jiff::civil::Date>,
+        #[command(flatten)]
+        config: Config,
+    },
 }
 
 #[derive(clap::Args)]
@@ -107,6 +128,9 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Command::Token { action } => token(action).await,
+        Command::Jobs {
+            action: JobAction::Run { job, day, config },
+        } => run_job(&job, day, config).await,
     }
 }
 
@@ -131,6 +155,39 @@ async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     served
+}
+
+async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> anyhow::Result<()> {
+    telemetry::init_logging(&config);
+    let service = app::build(config).await?;
+    let now = jiff::Timestamp::now();
+    let today = slod::jobs::day_of(now);
+    match job {
+        "daily" => {
+            let day = match day {
+                Some(day) => day,
+                None => today.yesterday()?,
+            };
+            anyhow::ensure!(day < today, "{day} has not ended yet");
+            slod::jobs::run_daily(&service.state, day, now, true)
+                .await
+                .map_err(|e| anyhow::anyhow!("the daily job failed: {e:?}"))?;
+            println!("daily bookkeeping done for {day}");
+        }
+        "digest" => {
+            let day = day.unwrap_or(today);
+            let monday = day.checked_sub(
+                jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())),
+            )?;
+            let (_, digest) = slod::jobs::run_digest(&service.state, monday, now, true)
+                .await
+                .map_err(|e| anyhow::anyhow!("the digest failed: {e:?}"))?;
+            println!("{}", serde_json::to_string_pretty(&digest)?);
+        }
+        other => anyhow::bail!("unknown job {other:?}: expected daily or digest"),
+    }
+    service.state.store.close().await;
+    Ok(())
 }
 
 async fn token(action: TokenAction) -> anyhow::Result<()> {

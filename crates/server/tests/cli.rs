@@ -209,3 +209,87 @@ async fn demo_serves_simulated_systems_whose_results_keep_coming() {
     let status = terminate(&mut child);
     assert!(status.success(), "exit status {status:?}");
 }
+
+#[tokio::test]
+async fn jobs_run_reruns_a_day_and_replaces_its_snapshots() {
+    let db = temp_db();
+    let store = slod_store::Store::open(&db).await.unwrap();
+    store.migrate().await.unwrap();
+    let now = jiff::Timestamp::now();
+    let two_days_ago = now
+        .checked_sub(jiff::SignedDuration::from_hours(48))
+        .unwrap();
+    store
+        .create_system(
+            slod_store::NewSystem {
+                id: Some("svc".into()),
+                name: "svc".into(),
+                ..Default::default()
+            },
+            two_days_ago,
+        )
+        .await
+        .unwrap();
+    store
+        .create_objective(&slod_engine::Objective {
+            id: "o1".into(),
+            system_id: "svc".into(),
+            health_check_id: None,
+            name: None,
+            target: 99.9,
+            window_days: 7,
+            window_kind: slod_engine::WindowKind::Rolling,
+            time_zone: None,
+            dependency_exclusion: slod_engine::DependencyExclusion::Strict,
+            excluded_dependency_ids: vec![],
+            exclude_maintenance_windows: false,
+            burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
+            created_at: two_days_ago,
+            updated_at: two_days_ago,
+        })
+        .await
+        .unwrap();
+    let yesterday = slod::jobs::day_of(now).yesterday().unwrap().to_string();
+    for _ in 0..2 {
+        let out = slod()
+            .args(["jobs", "run", "daily", "--day", &yesterday])
+            .env("SLOD_DATABASE_URL", &db)
+            .env("SLOD_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(String::from_utf8_lossy(&out.stdout).contains("daily bookkeeping done"));
+    }
+    let taken = store
+        .list_snapshots("o1", &yesterday, &yesterday)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1, "a re-run replaces the day's snapshot");
+    assert_eq!(taken[0].streak_days, 1, "and counts the day once");
+
+    let today = slod::jobs::day_of(now).to_string();
+    for (args, complaint) in [
+        (
+            vec!["jobs", "run", "daily", "--day", today.as_str()],
+            "has not ended yet",
+        ),
+        (vec!["jobs", "run", "weekly"], "unknown job"),
+    ] {
+        let out = slod()
+            .args(&args)
+            .env("SLOD_DATABASE_URL", &db)
+            .env("SLOD_LOG", "warn")
+            .output()
+            .unwrap();
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(complaint),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -239,7 +239,7 @@ async fn the_weekly_digest_runs_once_per_week(db: Db) {
     let digest = events.until(|n, _| n == "slo.digest").await;
     assert_eq!(digest["totalObjectives"], 1);
     assert_eq!(digest["bestByAvailability"][0]["systemName"], "svc");
-    let (outcome, _) = jobs::run_digest(&s.state, monday, nine_thirty)
+    let (outcome, _) = jobs::run_digest(&s.state, monday, nine_thirty, false)
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::Claimed, "once per week");
