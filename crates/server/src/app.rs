@@ -238,6 +238,11 @@ pub async fn serve(
     for task in background {
         task.abort();
     }
+    // Signals of the last requests still reach the other replicas.
+    app.state
+        .signals
+        .flush(std::time::Duration::from_secs(2))
+        .await;
     app.state.store.close().await;
     served
 }

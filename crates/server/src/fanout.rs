@@ -8,7 +8,7 @@
 //! publishing task; when Redis is down, signals for other replicas are dropped and counted,
 //! and local dashboards still get theirs). The subscriber reconnects on its own.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -37,6 +37,8 @@ pub struct Fanout {
     queue: mpsc::Sender<Arc<Signal>>,
     /// Whether the subscription to the other replicas' signals is live.
     subscribed: Arc<AtomicBool>,
+    /// Signals queued or being published.
+    pending: Arc<AtomicUsize>,
 }
 
 impl Fanout {
@@ -52,11 +54,13 @@ impl Fanout {
         let channel = format!("{namespace}:signals");
         let origin = uuid::Uuid::new_v4().to_string();
         let (queue, outbound) = mpsc::channel(QUEUE);
+        let pending = Arc::new(AtomicUsize::new(0));
         tokio::spawn(publish(
             client.clone(),
             channel.clone(),
             origin.clone(),
             outbound,
+            pending.clone(),
         ));
         let subscribed = Arc::new(AtomicBool::new(false));
         // Weak: the subscriber ends once the service's own sender is gone.
@@ -67,7 +71,11 @@ impl Fanout {
             local.downgrade(),
             subscribed.clone(),
         ));
-        Ok(Fanout { queue, subscribed })
+        Ok(Fanout {
+            queue,
+            subscribed,
+            pending,
+        })
     }
 
     /// Whether this replica currently receives the other replicas' signals.
@@ -77,8 +85,19 @@ impl Fanout {
 
     /// Queues `signal` for the other replicas. Never waits.
     pub fn send(&self, signal: Arc<Signal>) {
+        self.pending.fetch_add(1, Ordering::SeqCst);
         if self.queue.try_send(signal).is_err() {
+            self.pending.fetch_sub(1, Ordering::SeqCst);
             metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+        }
+    }
+
+    /// Waits (at most `limit`) until every queued signal has been published or given up on:
+    /// before a process exits, so its last signals still reach the other replicas.
+    pub async fn flush(&self, limit: Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.pending.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(5)).await;
         }
     }
 }
@@ -88,33 +107,46 @@ async fn publish(
     channel: String,
     origin: String,
     mut outbound: mpsc::Receiver<Arc<Signal>>,
+    pending: Arc<AtomicUsize>,
 ) {
     let mut connection: Option<redis::aio::MultiplexedConnection> = None;
     while let Some(signal) = outbound.recv().await {
-        let payload = match serde_json::to_string(&Envelope {
-            origin: origin.clone(),
-            signal: (*signal).clone(),
-        }) {
-            Ok(payload) => payload,
-            Err(_) => continue,
-        };
-        if connection.is_none() {
-            connection = client.get_multiplexed_async_connection().await.ok();
-        }
-        let Some(conn) = connection.as_mut() else {
-            metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
-            continue;
-        };
-        let sent: Result<i64, _> = redis::cmd("PUBLISH")
-            .arg(&channel)
-            .arg(payload)
-            .query_async(conn)
-            .await;
-        if let Err(e) = sent {
-            tracing::warn!(error = %e, "publishing a signal to the other replicas failed");
-            metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
-            connection = None;
-        }
+        publish_one(&client, &channel, &origin, &mut connection, &signal).await;
+        pending.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Publishes one signal, (re)connecting if needed; a failure is counted and logged.
+async fn publish_one(
+    client: &redis::Client,
+    channel: &str,
+    origin: &str,
+    connection: &mut Option<redis::aio::MultiplexedConnection>,
+    signal: &Signal,
+) {
+    let envelope = Envelope {
+        origin: origin.to_owned(),
+        signal: signal.clone(),
+    };
+    let Ok(payload) = serde_json::to_string(&envelope) else {
+        return;
+    };
+    if connection.is_none() {
+        *connection = client.get_multiplexed_async_connection().await.ok();
+    }
+    let Some(conn) = connection.as_mut() else {
+        metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+        return;
+    };
+    let sent: Result<i64, _> = redis::cmd("PUBLISH")
+        .arg(channel)
+        .arg(payload)
+        .query_async(conn)
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(error = %e, "publishing a signal to the other replicas failed");
+        metrics::counter!("slod_signals_fanout_dropped_total").increment(1);
+        *connection = None;
     }
 }
 

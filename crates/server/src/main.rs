@@ -186,6 +186,12 @@ async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> a
         }
         other => anyhow::bail!("unknown job {other:?}: expected daily or digest"),
     }
+    // The job's signals (streaks, achievements, the digest) still reach the replicas' dashboards.
+    service
+        .state
+        .signals
+        .flush(std::time::Duration::from_secs(2))
+        .await;
     service.state.store.close().await;
     Ok(())
 }

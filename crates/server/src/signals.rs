@@ -76,6 +76,13 @@ impl Signals {
         let _ = self.sender.send(signal);
     }
 
+    /// Waits (at most `limit`) until this replica's signals have left for the other replicas.
+    pub async fn flush(&self, limit: Duration) {
+        if let Some(fanout) = &self.fanout {
+            fanout.flush(limit).await;
+        }
+    }
+
     /// `None` with one replica; else whether the other replicas' signals arrive.
     pub fn fanout_connected(&self) -> Option<bool> {
         self.fanout.as_ref().map(Fanout::connected)

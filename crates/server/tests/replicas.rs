@@ -252,3 +252,44 @@ async fn after_losing_the_signal_bus_a_replica_tells_its_dashboards_to_resync() 
     let _ = restarted.kill();
     let _ = restarted.wait();
 }
+
+/// `slod jobs run digest` is a short-lived process: its signal must still reach the replicas
+/// (it waits for the fan-out queue before exiting).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_run_from_the_command_line_reaches_the_replicas() {
+    let Ok(redis_url) = std::env::var("REDIS_URL") else {
+        assert!(
+            std::env::var("SLOD_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
+            "SLOD_REQUIRE_SERVICES=1 but REDIS_URL is not set"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    };
+    let namespace = format!("cli-{}", uuid::Uuid::new_v4().simple());
+    let replica = slod::signals::Signals::clustered(&redis_url, &namespace).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while replica.fanout_connected() != Some(true) {
+        assert!(Instant::now() < deadline, "never subscribed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let mut heard = replica.subscribe();
+    let db = std::env::temp_dir().join(format!("slod-jobs-{}.db", uuid::Uuid::new_v4()));
+    let out = Command::new(env!("CARGO_BIN_EXE_slod"))
+        .args(["jobs", "run", "digest"])
+        .env("SLOD_DATABASE_URL", format!("sqlite://{}", db.display()))
+        .env("SLOD_CACHE", &redis_url)
+        .env("SLOD_CACHE_NAMESPACE", &namespace)
+        .env("SLOD_LOG", "warn")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let signal = tokio::time::timeout(Duration::from_secs(5), heard.recv())
+        .await
+        .expect("the digest reached the replica")
+        .unwrap();
+    assert_eq!(signal.event, "slo.digest");
+}
