@@ -685,7 +685,8 @@ async fn operations_endpoints(db: Db) {
         html.contains("new EventSource(\"/api/v1/signals\")")
             && html.contains("/objectives/bulk-status")
             && html.contains("/incidents?status=open")
-            && html.contains("maintenance.changed"),
+            && html.contains("maintenance.changed")
+            && html.contains("/snapshots"),
         "the dashboard reads the live API"
     );
     let (status, ready) = s.get("/readyz").await;
