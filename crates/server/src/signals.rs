@@ -27,7 +27,8 @@ const BUFFER: usize = 1024;
 pub struct Signal {
     /// `slo.status.changed`, `slo.objective.deleted`, `health.changed`, `system.deleted`, ...
     pub event: String,
-    /// The system the change belongs to (for the `?systemId=` filter).
+    /// The system the change belongs to (for the `?systemId=` filter); empty for signals of
+    /// no one system, which every subscriber receives.
     pub system_id: String,
     /// The event's payload, as sent.
     pub data: serde_json::Value,
@@ -111,7 +112,10 @@ pub fn events(
         loop {
             match receiver.recv().await {
                 Ok(signal) => {
-                    if filter.as_deref().is_some_and(|id| id != signal.system_id) {
+                    // Signals of no one system (the digest, a resync) reach every subscriber.
+                    let elsewhere = !signal.system_id.is_empty()
+                        && filter.as_deref().is_some_and(|id| id != signal.system_id);
+                    if elsewhere {
                         continue;
                     }
                     let event = Event::default()
@@ -131,7 +135,7 @@ pub fn events(
 }
 
 #[utoipa::path(get, path = "/api/v1/signals", tag = "signals", params(SignalQuery),
-    responses((status = 200, description = "Server-Sent Events: slo.status.changed, slo.objective.deleted, health.changed, system.deleted", content_type = "text/event-stream")))]
+    responses((status = 200, description = "Server-Sent Events: slo.status.changed, slo.objective.deleted, health.changed, system.deleted, incident.changed, maintenance.changed, slo.streak.updated, slo.achievement.unlocked, slo.digest, signals.resync", content_type = "text/event-stream")))]
 pub async fn stream(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<SignalQuery>,
@@ -176,8 +180,13 @@ mod tests {
         let mut only_b = Box::pin(events(signals.subscribe(), Some("b".into())));
         signals.emit("health.changed", "a", serde_json::json!({"systemId": "a"}));
         signals.emit("health.changed", "b", serde_json::json!({"systemId": "b"}));
+        signals.emit("slo.digest", "", serde_json::json!({}));
         drop(signals);
         assert!(only_b.next().await.is_some());
+        assert!(
+            only_b.next().await.is_some(),
+            "a signal of no one system passes every filter"
+        );
         assert!(
             only_b.next().await.is_none(),
             "a's signal was filtered out, then the channel closed"
