@@ -147,16 +147,18 @@ impl Store {
             Some(IncidentStatus::Open) => "open",
             Some(IncidentStatus::Resolved) => "resolved",
         };
-        let rows = sqlx::query(
-            "SELECT i.* FROM incidents i WHERE ($1 = '' OR EXISTS (SELECT 1 FROM incident_systems s WHERE s.incident_id = i.id AND s.system_id = $1)) AND ($2 = '' OR ($2 = 'open' AND i.resolved_at IS NULL) OR ($2 = 'resolved' AND i.resolved_at IS NOT NULL)) AND (i.opened_at < $3 OR (i.opened_at = $3 AND i.id < $4)) ORDER BY i.opened_at DESC, i.id DESC LIMIT $5",
-        )
-        .bind(filter.system_id.as_deref().unwrap_or(""))
-        .bind(status)
-        .bind(at)
-        .bind(&after_id)
-        .bind(limit as i64 + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT i.* FROM incidents i WHERE {} AND ($2 = '' OR ($2 = 'open' AND i.resolved_at IS NULL) OR ($2 = 'resolved' AND i.resolved_at IS NOT NULL)) AND (i.opened_at < $3 OR (i.opened_at = $3 AND i.id < $4)) ORDER BY i.opened_at DESC, i.id DESC LIMIT $5",
+            INCIDENTS.system_filter("i", filter.system_id.as_deref())
+        );
+        let rows = sqlx::query(&sql)
+            .bind(filter.system_id.as_deref().unwrap_or(""))
+            .bind(status)
+            .bind(at)
+            .bind(&after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.pool)
+            .await?;
         self.page_with_systems(&INCIDENTS, rows, limit).await
     }
 }

@@ -111,17 +111,19 @@ impl Store {
     ) -> Result<Page<Maintenance>, StoreError> {
         let limit = limit.clamp(1, MAX_PAGE);
         let (at, after_id) = parse_cursor(cursor);
-        let rows = sqlx::query(
-            "SELECT m.* FROM maintenances m WHERE ($1 = '' OR EXISTS (SELECT 1 FROM maintenance_systems s WHERE s.maintenance_id = m.id AND s.system_id = $1)) AND m.end_at > $2 AND m.start_at < $3 AND (m.start_at < $4 OR (m.start_at = $4 AND m.id < $5)) ORDER BY m.start_at DESC, m.id DESC LIMIT $6",
-        )
-        .bind(filter.system_id.as_deref().unwrap_or(""))
-        .bind(filter.from.map_or(i64::MIN, ms))
-        .bind(filter.to.map_or(i64::MAX, ms))
-        .bind(at)
-        .bind(&after_id)
-        .bind(limit as i64 + 1)
-        .fetch_all(&self.pool)
-        .await?;
+        let sql = format!(
+            "SELECT m.* FROM maintenances m WHERE {} AND m.end_at > $2 AND m.start_at < $3 AND (m.start_at < $4 OR (m.start_at = $4 AND m.id < $5)) ORDER BY m.start_at DESC, m.id DESC LIMIT $6",
+            WINDOWS.system_filter("m", filter.system_id.as_deref())
+        );
+        let rows = sqlx::query(&sql)
+            .bind(filter.system_id.as_deref().unwrap_or(""))
+            .bind(filter.from.map_or(i64::MIN, ms))
+            .bind(filter.to.map_or(i64::MAX, ms))
+            .bind(at)
+            .bind(&after_id)
+            .bind(limit as i64 + 1)
+            .fetch_all(&self.pool)
+            .await?;
         self.page_with_systems(&WINDOWS, rows, limit).await
     }
 
