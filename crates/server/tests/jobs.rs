@@ -43,18 +43,7 @@ async fn a_rerun_of_the_same_day_replaces_its_snapshot(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
         return;
     };
-    let check = system_with_check(&s, "svc", &[]).await;
-    results(
-        &s,
-        &check,
-        json!([{"status": "healthy", "at": minutes_ago(30)}]),
-    )
-    .await;
-    let id = objective(
-        &s,
-        json!({"systemId": "svc", "target": 99.0, "windowDays": 7}),
-    )
-    .await;
+    let (check, id) = watched_system(&s, "svc", json!({"target": 99.0, "windowDays": 7})).await;
     let today = day_of(Timestamp::now());
     let at = just_after(today);
     assert_eq!(
@@ -141,18 +130,7 @@ async fn missed_midnights_are_caught_up_at_start(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
         return;
     };
-    let check = system_with_check(&s, "svc", &[]).await;
-    results(
-        &s,
-        &check,
-        json!([{"status": "healthy", "at": minutes_ago(30)}]),
-    )
-    .await;
-    let id = objective(
-        &s,
-        json!({"systemId": "svc", "target": 99.0, "windowDays": 7}),
-    )
-    .await;
+    let (_, id) = watched_system(&s, "svc", json!({"target": 99.0, "windowDays": 7})).await;
     let today = day_of(Timestamp::now());
     assert_eq!(
         jobs::due_days(&s.state, just_after(today)).await.unwrap(),
@@ -214,16 +192,10 @@ async fn the_weekly_digest_runs_once_per_week(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
         return;
     };
-    let check = system_with_check(&s, "svc", &[]).await;
-    results(
+    let _ = watched_system(
         &s,
-        &check,
-        json!([{"status": "healthy", "at": minutes_ago(30)}]),
-    )
-    .await;
-    objective(
-        &s,
-        json!({"systemId": "svc", "name": "up", "target": 99.0, "windowDays": 7}),
+        "svc",
+        json!({"name": "up", "target": 99.0, "windowDays": 7}),
     )
     .await;
     let today = day_of(Timestamp::now());

@@ -186,18 +186,7 @@ async fn incident_override_opens_and_resolving_closes(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
         return;
     };
-    let check = system_with_check(&s, "svc", &[]).await;
-    results(
-        &s,
-        &check,
-        json!([{"status": "healthy", "at": minutes_ago(30)}]),
-    )
-    .await;
-    let id = objective(
-        &s,
-        json!({"systemId": "svc", "target": 99.9, "windowDays": 30}),
-    )
-    .await;
+    let (_, id) = watched_system(&s, "svc", json!({"target": 99.9, "windowDays": 30})).await;
     let mut events = Events::open(&s, "?systemId=svc").await;
     let (status, incident) = s
         .post(

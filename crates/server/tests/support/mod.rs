@@ -222,6 +222,25 @@ pub async fn results(s: &TestServer, check: &str, batch: Value) {
     assert_eq!(status, StatusCode::ACCEPTED, "{body}");
 }
 
+/// A system `id` with a push check that reported healthy 30 minutes ago, and one objective
+/// on it (`objective` is the create body without `systemId`). Returns (check id, objective id).
+pub async fn watched_system(
+    s: &TestServer,
+    id: &str,
+    mut objective_body: Value,
+) -> (String, String) {
+    let check = system_with_check(s, id, &[]).await;
+    results(
+        s,
+        &check,
+        json!([{"status": "healthy", "at": minutes_ago(30)}]),
+    )
+    .await;
+    objective_body["systemId"] = json!(id);
+    let objective = objective(s, objective_body).await;
+    (check, objective)
+}
+
 pub async fn objective(s: &TestServer, body: Value) -> String {
     let (status, created) = s.post("/api/v1/objectives", body).await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
