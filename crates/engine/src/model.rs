@@ -17,6 +17,15 @@ pub enum CheckStatus {
 }
 
 impl CheckStatus {
+    /// The name as stored and sent (`healthy`, `degraded`, `unhealthy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckStatus::Healthy => "healthy",
+            CheckStatus::Degraded => "degraded",
+            CheckStatus::Unhealthy => "unhealthy",
+        }
+    }
+
     /// `degraded` and `unhealthy` count as down.
     pub fn is_down(self) -> bool {
         self != CheckStatus::Healthy

@@ -74,7 +74,7 @@ pub async fn run(state: AppState) {
                 let _slot = slot;
                 let at = Timestamp::now();
                 let outcome = probe(&client, &check).await;
-                metrics::counter!("slod_probes_total", "kind" => kind_name(check.kind), "status" => status_name(outcome.status)).increment(1);
+                metrics::counter!("slod_probes_total", "kind" => check.kind.as_str(), "status" => outcome.status.as_str()).increment(1);
                 let result = NewResult {
                     status: outcome.status,
                     at: Some(at),
@@ -87,22 +87,6 @@ pub async fn run(state: AppState) {
                 }
             });
         }
-    }
-}
-
-fn kind_name(kind: CheckKind) -> &'static str {
-    match kind {
-        CheckKind::Push => "push",
-        CheckKind::Http => "http",
-        CheckKind::Tcp => "tcp",
-    }
-}
-
-fn status_name(status: CheckStatus) -> &'static str {
-    match status {
-        CheckStatus::Healthy => "healthy",
-        CheckStatus::Degraded => "degraded",
-        CheckStatus::Unhealthy => "unhealthy",
     }
 }
 

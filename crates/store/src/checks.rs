@@ -16,15 +16,6 @@ pub(crate) fn parse_status(s: &str) -> Option<slod_engine::CheckStatus> {
     })
 }
 
-pub(crate) fn status_str(s: slod_engine::CheckStatus) -> &'static str {
-    use slod_engine::CheckStatus::*;
-    match s {
-        Healthy => "healthy",
-        Degraded => "degraded",
-        Unhealthy => "unhealthy",
-    }
-}
-
 fn corrupt(what: &str, value: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unexpected {what} {value:?} in the database").into())
 }

@@ -53,7 +53,8 @@ pub enum CheckKind {
 }
 
 impl CheckKind {
-    pub(crate) fn as_str(self) -> &'static str {
+    /// The name as stored and sent (`push`, `http`, `tcp`).
+    pub fn as_str(self) -> &'static str {
         match self {
             CheckKind::Push => "push",
             CheckKind::Http => "http",

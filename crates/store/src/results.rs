@@ -13,7 +13,7 @@ use slod_engine::health::{rollup, transition, CheckState, Transition};
 use slod_engine::{CheckStatus, DownInterval, DownSource, Health};
 use sqlx::Row;
 
-use crate::checks::{check_from_row, parse_status, status_str};
+use crate::checks::{check_from_row, parse_status};
 use crate::{
     ms, ts, CheckHealth, CheckResult, Ingested, NewResult, Store, StoreError, SystemHealth, WriteTx,
 };
@@ -159,7 +159,7 @@ impl Timeline {
                 .bind(system_id)
                 .bind(check)
                 .bind(at)
-                .bind(status_str(worst))
+                .bind(worst.as_str())
                 .bind(source_str(source))
                 .fetch_one(&mut *w.tx)
                 .await?;
@@ -172,7 +172,7 @@ impl Timeline {
             Transition::Worsen(worst) => {
                 let current = open.as_mut().expect("worsen applies to an open interval");
                 sqlx::query("UPDATE down_intervals SET worst = $1 WHERE id = $2")
-                    .bind(status_str(worst))
+                    .bind(worst.as_str())
                     .bind(current.id)
                     .execute(&mut *w.tx)
                     .await?;
@@ -315,7 +315,7 @@ impl Store {
             sqlx::query("INSERT INTO check_results (check_id, status, at, latency_ms, message) VALUES ($1, $2, $3, $4, $5)")
                 .persistent(false)
                 .bind(check_id)
-                .bind(status_str(result.status))
+                .bind(result.status.as_str())
                 .bind(at)
                 .bind(result.latency_ms)
                 .bind(&result.message)
@@ -347,7 +347,7 @@ impl Store {
         }
         if let (Some(last), Some(&at)) = (results.last(), times.last()) {
             sqlx::query("UPDATE checks SET latest_status = $1, latest_at = $2 WHERE id = $3")
-                .bind(status_str(last.status))
+                .bind(last.status.as_str())
                 .bind(at)
                 .bind(check_id)
                 .execute(&mut *w.tx)
