@@ -74,13 +74,13 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         .context("building the maintenance cache")?;
     // Replicas share a Redis cache; their signals meet there too. A memory cache cannot be
     // shared, so replicas on one database need SLOD_CACHE=redis://... (or none).
-    let signals = if config.cache.starts_with("redis://") || config.cache.starts_with("rediss://") {
+    let signals = if cache.provider_kind() == "redis" {
         Signals::clustered(&config.cache, &config.cache_namespace)
             .context("connecting signals to the other replicas")?
     } else {
         Signals::default()
     };
-    if store.backend() == slod_store::Backend::Postgres && config.cache == "memory" {
+    if store.backend() == slod_store::Backend::Postgres && cache.provider_kind() == "memory" {
         tracing::warn!(
             "SLOD_CACHE=memory on PostgreSQL: fine for one replica; several replicas need \
              SLOD_CACHE=redis://... so that invalidations and signals reach every replica"

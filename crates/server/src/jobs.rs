@@ -55,13 +55,30 @@ pub fn start_of(day: Date) -> Timestamp {
 }
 
 /// The Monday of the week `day` is in.
-fn monday_of(day: Date) -> Date {
+pub fn monday_of(day: Date) -> Date {
     let back = i64::from(day.weekday().to_monday_zero_offset());
     day.checked_sub(back.days()).unwrap_or(day)
 }
 
 fn internal(e: impl std::fmt::Display) -> ApiError {
     ApiError::internal(e)
+}
+
+/// Every system's name by id, a page (of up to 1,000) per query.
+async fn system_names(state: &AppState) -> Result<HashMap<String, String>, StoreError> {
+    let mut out = HashMap::new();
+    let mut cursor: Option<String> = None;
+    loop {
+        let page = state
+            .store
+            .list_systems(slod_store::MAX_PAGE, cursor.as_deref())
+            .await?;
+        out.extend(page.items.into_iter().map(|s| (s.id, s.name)));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(out),
+        }
+    }
 }
 
 async fn all_objectives(state: &AppState) -> Result<Vec<Objective>, StoreError> {
@@ -268,12 +285,9 @@ pub async fn run_digest(
     systems.dedup();
     let statuses = compute_statuses(&state.store, &systems, now).await?;
     let mut entries = Vec::with_capacity(objectives.len());
+    let names = system_names(state).await?;
     for system in &systems {
-        let name = state
-            .store
-            .get_system(system)
-            .await?
-            .map_or_else(|| system.clone(), |s| s.name);
+        let name = names.get(system).cloned().unwrap_or_else(|| system.clone());
         for item in statuses.get(system).into_iter().flat_map(|all| all.iter()) {
             entries.push(slod_engine::digest::entry(
                 &item.status,

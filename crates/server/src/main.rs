@@ -176,9 +176,7 @@ async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> a
         }
         "digest" => {
             let day = day.unwrap_or(today);
-            let monday = day.checked_sub(
-                jiff::Span::new().days(i64::from(day.weekday().to_monday_zero_offset())),
-            )?;
+            let monday = slod::jobs::monday_of(day);
             let (_, digest) = slod::jobs::run_digest(&service.state, monday, now, true)
                 .await
                 .map_err(|e| anyhow::anyhow!("the digest failed: {e:?}"))?;

@@ -86,23 +86,23 @@ impl RecordCache {
     /// Awaited before the change is signalled. A failure is logged; the cache then bypasses
     /// what it failed to invalidate for one TTL in this process (slod-cache G7).
     pub async fn after_change(&self, id: &str, systems: &[String]) {
-        let mut keys = vec![format!("{}:{id}", self.kind)];
-        keys.extend(systems.iter().map(|s| format!("system:{s}")));
-        for key in &keys {
-            if let Err(e) = self.scope.invalidate(key).await {
-                tracing::warn!(key, error = %e, "cache invalidation failed; bypassing the key for one TTL");
-            }
+        self.drop_key(&format!("{}:{id}", self.kind)).await;
+        for system in systems {
+            self.drop_key(&format!("system:{system}")).await;
         }
         self.drop_lists().await;
     }
 
     /// After a system was deleted: its entry and every list.
     pub async fn after_system_deleted(&self, system: &str) {
-        let key = format!("system:{system}");
-        if let Err(e) = self.scope.invalidate(&key).await {
+        self.drop_key(&format!("system:{system}")).await;
+        self.drop_lists().await;
+    }
+
+    async fn drop_key(&self, key: &str) {
+        if let Err(e) = self.scope.invalidate(key).await {
             tracing::warn!(key, error = %e, "cache invalidation failed; bypassing the key for one TTL");
         }
-        self.drop_lists().await;
     }
 
     async fn drop_lists(&self) {

@@ -11,6 +11,9 @@
 //! - `topology:graph`, `topology:systems:<limit>:<cursor>`, `topology:system:<id>`: the
 //!   systems and their dependency graph (25 s), dropped whole on any system change.
 //!
+//! Statuses of objectives that exclude maintenance read their system's windows at load time, so
+//! a window's change drops that system's `objectives:` entry (`after_maintenance_change`).
+//!
 //! The rule every mutation follows: commit, then `await` the `after_*` invalidation here, then
 //! emit the signal. A failed invalidation is logged; the cache then bypasses those keys for one
 //! TTL in this process (slod-cache G7), so it never serves what it failed to invalidate.

@@ -47,21 +47,33 @@ pub(crate) fn parse_cursor(cursor: Option<&str>) -> (i64, String) {
         .unwrap_or((i64::MAX, String::new()))
 }
 
-/// Fails with `invalid_input` on `systemIds` unless every id names a system.
+/// Fails with `invalid_input` on `systemIds` unless every id (sorted, deduplicated) names a
+/// system; one query.
 pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Result<(), StoreError> {
-    for id in ids {
-        let found = sqlx::query("SELECT id FROM systems WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if found.is_none() {
-            return Err(StoreError::Invalid {
-                field: "systemIds".into(),
-                message: format!("unknown system {id:?}"),
-            });
-        }
+    if ids.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let sql = format!(
+        "SELECT id FROM systems WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let found: Vec<String> = query
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(|row| row.try_get("id"))
+        .collect::<Result<_, _>>()?;
+    match ids.iter().find(|id| !found.contains(id)) {
+        Some(missing) => Err(StoreError::Invalid {
+            field: "systemIds".into(),
+            message: format!("unknown system {missing:?}"),
+        }),
+        None => Ok(()),
+    }
 }
 
 /// Links record `id` to each of `systems`.
