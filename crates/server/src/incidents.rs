@@ -60,19 +60,25 @@ fn not_found(id: &str) -> ApiError {
     ApiError::not_found(format!("incident {id:?} not found"))
 }
 
-/// The announce step after an incident opened or was resolved: its cached reads, then for each
-/// system whose timeline or health moved the timeline announce step, then `incident.changed`.
+/// The announce step after an incident opened or was resolved: its cached reads, then the
+/// timeline announce step for every system whose timeline or health moved (each downstream
+/// objective signalled once), then `incident.changed`.
 async fn announce(state: &AppState, incident: &Incident, moves: &[HealthMove]) -> ApiResult<()> {
     state
         .incidents
         .after_change(&incident.id, &incident.system_ids)
         .await;
-    for m in moves {
-        if m.timeline_changed || m.before != m.after {
-            let health = (m.before != m.after).then_some(m.after);
-            crate::objectives::announce_timeline_change(state, &m.system_id, health).await?;
-        }
-    }
+    let changes: Vec<_> = moves
+        .iter()
+        .filter(|m| m.timeline_changed || m.before != m.after)
+        .map(|m| {
+            (
+                m.system_id.clone(),
+                (m.before != m.after).then_some(m.after),
+            )
+        })
+        .collect();
+    crate::objectives::announce_timeline_changes(state, &changes).await?;
     for system in &incident.system_ids {
         state.signals.emit(
             "incident.changed",

@@ -161,13 +161,32 @@ pub async fn announce_timeline_change(
     system: &str,
     health: Option<Health>,
 ) -> ApiResult<()> {
-    let affected = state.views.after_timeline_change(system).await?;
-    if let Some(health) = health {
-        state.signals.emit(
-            "health.changed",
-            system,
-            json!({"systemId": system, "status": health}),
-        );
+    announce_timeline_changes(state, &[(system.to_owned(), health)]).await
+}
+
+/// The same for several systems changed at once (an incident's): every invalidation first,
+/// then the signals, each affected objective's status once even where the systems share
+/// downstream systems.
+pub async fn announce_timeline_changes(
+    state: &AppState,
+    changes: &[(String, Option<Health>)],
+) -> ApiResult<()> {
+    let mut affected: Vec<String> = Vec::new();
+    for (system, _) in changes {
+        for id in state.views.after_timeline_change(system).await? {
+            if !affected.contains(&id) {
+                affected.push(id);
+            }
+        }
+    }
+    for (system, health) in changes {
+        if let Some(health) = health {
+            state.signals.emit(
+                "health.changed",
+                system,
+                json!({"systemId": system, "status": health}),
+            );
+        }
     }
     announce_statuses(state, &affected).await
 }
