@@ -1,5 +1,7 @@
 //! The `slod` binary itself: token minting, migrations, and graceful shutdown on SIGTERM.
 
+mod support;
+
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -129,14 +131,7 @@ async fn serve_uses_minted_tokens_and_exits_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     // The startup log line names the bound address.
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("the server logs its address").unwrap();
-        let value: serde_json::Value = serde_json::from_str(&line).unwrap();
-        if let Some(address) = value["fields"]["address"].as_str() {
-            break address.to_owned();
-        }
-    };
+    let address = support::logged_address(&mut child);
     let client = reqwest::Client::new();
     let url = format!("http://{address}/api/v1/systems");
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);

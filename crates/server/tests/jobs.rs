@@ -85,16 +85,7 @@ async fn two_replicas_at_midnight_produce_one_snapshot_per_objective(db: Db) {
     let Some(a) = start(db, |_| {}).await else {
         return;
     };
-    let (url, schema) = (
-        a.state.config.database_url.clone(),
-        a.state.config.database_schema.clone(),
-    );
-    let b = start(db, |c| {
-        c.database_url = url;
-        c.database_schema = schema;
-    })
-    .await
-    .unwrap();
+    let b = replica_of(&a, |_| {}).await;
     system_with_check(&a, "api", &[]).await;
     system_with_check(&a, "web", &["api"]).await;
     let mut ids = Vec::new();
@@ -256,16 +247,7 @@ async fn two_replicas_catching_up_count_each_day_once_in_order(db: Db) {
     let Some(a) = start(db, |_| {}).await else {
         return;
     };
-    let (url, schema) = (
-        a.state.config.database_url.clone(),
-        a.state.config.database_schema.clone(),
-    );
-    let b = start(db, |c| {
-        c.database_url = url;
-        c.database_schema = schema;
-    })
-    .await
-    .unwrap();
+    let b = replica_of(&a, |_| {}).await;
     system_with_check(&a, "svc", &[]).await;
     let mut ids = Vec::new();
     for target in [99.0, 99.5, 99.9] {

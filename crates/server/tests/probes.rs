@@ -109,17 +109,7 @@ async fn two_replicas_probe_a_check_once_per_interval(db: Db) {
     let Some(a) = start(db, |c| c.probes = true).await else {
         return;
     };
-    let (url, schema) = (
-        a.state.config.database_url.clone(),
-        a.state.config.database_schema.clone(),
-    );
-    let _b = start(db, |c| {
-        c.database_url = url;
-        c.database_schema = schema;
-        c.probes = true;
-    })
-    .await
-    .unwrap();
+    let _b = replica_of(&a, |c| c.probes = true).await;
     let target = http_target().await;
     create_system(&a, "web").await;
     let check = create_check(&a, "web", "http", &target.url).await;

@@ -5,7 +5,6 @@
 #[macro_use]
 mod support;
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -40,16 +39,7 @@ fn spawn_replica(database_url: &str, schema: &str, redis_url: &str, namespace: &
         .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let address = loop {
-        let line = lines.next().expect("the replica logs its address").unwrap();
-        let value: Value = serde_json::from_str(&line).unwrap();
-        if let Some(address) = value["fields"]["address"].as_str() {
-            break address.to_owned();
-        }
-    };
-    // Keep draining the log so the replica never blocks on a full pipe.
-    std::thread::spawn(move || for _ in lines {});
+    let address = logged_address(&mut child);
     Replica {
         base: format!("http://{address}"),
         child,

@@ -85,6 +85,38 @@ pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServe
     })
 }
 
+/// A second replica of `a`: another server on the same database (and, on PostgreSQL, the same
+/// schema), with `adjust` applied.
+pub async fn replica_of(a: &TestServer, adjust: impl FnOnce(&mut Config)) -> TestServer {
+    let (url, schema) = (
+        a.state.config.database_url.clone(),
+        a.state.config.database_schema.clone(),
+    );
+    start(Db::Sqlite, |c| {
+        c.database_url = url;
+        c.database_schema = schema;
+        adjust(c);
+    })
+    .await
+    .expect("a second replica starts")
+}
+
+/// The address a `slod serve` child (run with `SLOD_LOG_FORMAT=json`) logs at start; the rest
+/// of its log is drained in the background so it never blocks on a full pipe.
+pub fn logged_address(child: &mut std::process::Child) -> String {
+    use std::io::{BufRead, BufReader};
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout is piped")).lines();
+    let address = loop {
+        let line = lines.next().expect("the server logs its address").unwrap();
+        let value: Value = serde_json::from_str(&line).unwrap();
+        if let Some(address) = value["fields"]["address"].as_str() {
+            break address.to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    address
+}
+
 impl TestServer {
     /// A request with the admin token and a JSON body (if any).
     pub async fn call(
