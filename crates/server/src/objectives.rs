@@ -7,8 +7,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use slod_engine::{
-    BurnRateThresholds, DependencyExclusion, DowntimeSegment, Health, Objective, Timelines,
-    WindowKind,
+    BurnRateThresholds, DependencyExclusion, DowntimeSegment, Health, Objective, WindowKind,
 };
 
 use crate::app::AppState;
@@ -16,7 +15,7 @@ use crate::error::{ApiError, ApiResult, Detail, ErrorBody};
 use crate::extract::{nullable, ApiJson, ApiQuery};
 use crate::systems::ListQuery;
 use crate::validate;
-use crate::views::{ObjectiveList, ObjectiveStatus, SystemObjectives};
+use crate::views::{DerivationInputs, ObjectiveList, ObjectiveStatus, SystemObjectives};
 
 /// Most systems one bulk-status request may name.
 pub const MAX_BULK: usize = 1000;
@@ -391,44 +390,13 @@ pub async fn downtime(
         .ok_or_else(|| not_found(&id))?;
     let now = Timestamp::now();
     let graph = state.views.graph().await?;
-    let closure = slod_engine::upstream_closure(
-        &objective.system_id,
-        &graph,
-        &objective.excluded_dependency_ids,
-    );
-    let window = slod_engine::window::window_at(
-        objective.window_kind,
-        objective.window_days,
-        objective.time_zone.as_deref(),
-        now,
-    )
-    .map_err(ApiError::internal)?;
-    let since = Timestamp::from_millisecond(window.observed.start).unwrap_or(now);
-    let mut systems: Vec<String> = closure.iter().map(|(id, _)| id.clone()).collect();
-    systems.push(objective.system_id.clone());
-    let checks: Vec<String> = objective.health_check_id.iter().cloned().collect();
-    let set = state.store.timelines(&systems, &checks, since).await?;
-    let (own, upstreams) = crate::views::objective_timelines(&objective, &closure, &set);
-    let maintenance = if objective.exclude_maintenance_windows {
-        let mut all = state
-            .store
-            .maintenance_windows(std::slice::from_ref(&objective.system_id), since)
-            .await?;
-        all.remove(&objective.system_id).unwrap_or_default()
-    } else {
-        Vec::new()
-    };
-    let timelines = Timelines {
-        own,
-        upstreams: &upstreams,
-        maintenance: &maintenance,
-    };
-    let events = slod_engine::downtime(
-        &objective,
-        &timelines,
-        now,
-        query.limit.unwrap_or(100) as usize,
-    )
-    .map_err(ApiError::internal)?;
+    let objectives = [objective];
+    let inputs = DerivationInputs::load(&state.store, &objectives, &graph, now).await?;
+    let limit = query.limit.unwrap_or(100) as usize;
+    let events = inputs
+        .with_timelines(0, &objectives[0], |t| {
+            slod_engine::downtime(&objectives[0], t, now, limit)
+        })
+        .map_err(ApiError::internal)?;
     Ok(Json(DowntimeList { events }))
 }

@@ -26,7 +26,9 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use slod_cache::{CacheError, CacheManager, CachedScope};
-use slod_engine::{upstream_closure, DownInterval, Objective, Status, Timelines, Upstream};
+use slod_engine::{
+    upstream_closure, DownInterval, MaintenanceWindow, Objective, Status, Timelines, Upstream,
+};
 use slod_store::{Page, Store, StoreError, System, SystemHealth, TimelineSet};
 
 use crate::error::ApiError;
@@ -150,71 +152,17 @@ pub async fn compute_statuses(
     let mut out: HashMap<String, Vec<ObjectiveStatus>> =
         systems.iter().map(|s| (s.clone(), Vec::new())).collect();
     let objectives = store.objectives_for_systems(systems).await?;
-    if objectives.is_empty() {
-        return Ok(out
-            .into_iter()
-            .map(|(k, v)| (k, Arc::new(ObjectivesOfSystem::from(v))))
-            .collect());
-    }
-    let graph = store.dependency_graph().await?;
-    let mut needed_systems: HashSet<String> = HashSet::new();
-    let mut needed_checks: HashSet<String> = HashSet::new();
-    let mut since = now;
-    let mut closures = Vec::with_capacity(objectives.len());
-    for o in &objectives {
-        let closure = upstream_closure(&o.system_id, &graph, &o.excluded_dependency_ids);
-        needed_systems.extend(closure.iter().map(|(id, _)| id.clone()));
-        match &o.health_check_id {
-            Some(check) => needed_checks.insert(check.clone()),
-            None => needed_systems.insert(o.system_id.clone()),
-        };
-        let window = slod_engine::window::window_at(
-            o.window_kind,
-            o.window_days,
-            o.time_zone.as_deref(),
-            now,
-        )
-        .map_err(ApiError::internal)?;
-        let start = Timestamp::from_millisecond(window.observed.start).unwrap_or(now);
-        since = since.min(start).min(
-            now.checked_sub(jiff::SignedDuration::from_hours(72))
-                .unwrap_or(now),
-        );
-        closures.push(closure);
-    }
-    let set = store
-        .timelines(
-            &needed_systems.into_iter().collect::<Vec<_>>(),
-            &needed_checks.into_iter().collect::<Vec<_>>(),
-            since,
-        )
-        .await?;
-    let mut maintained: Vec<String> = objectives
-        .iter()
-        .filter(|o| o.exclude_maintenance_windows)
-        .map(|o| o.system_id.clone())
-        .collect();
-    maintained.sort_unstable();
-    maintained.dedup();
-    let maintenance = if maintained.is_empty() {
-        HashMap::new()
-    } else {
-        store.maintenance_windows(&maintained, since).await?
-    };
-    for (objective, closure) in objectives.into_iter().zip(closures) {
-        let (own, upstreams) = objective_timelines(&objective, &closure, &set);
-        let timelines = Timelines {
-            own,
-            upstreams: &upstreams,
-            maintenance: maintenance
-                .get(&objective.system_id)
-                .map_or(&[][..], Vec::as_slice),
-        };
-        let status =
-            slod_engine::status(&objective, &timelines, now).map_err(ApiError::internal)?;
-        out.entry(objective.system_id.clone())
-            .or_default()
-            .push(ObjectiveStatus { objective, status });
+    if !objectives.is_empty() {
+        let graph = store.dependency_graph().await?;
+        let inputs = DerivationInputs::load(store, &objectives, &graph, now).await?;
+        for (i, objective) in objectives.into_iter().enumerate() {
+            let status = inputs
+                .with_timelines(i, &objective, |t| slod_engine::status(&objective, t, now))
+                .map_err(ApiError::internal)?;
+            out.entry(objective.system_id.clone())
+                .or_default()
+                .push(ObjectiveStatus { objective, status });
+        }
     }
     Ok(out
         .into_iter()
@@ -222,9 +170,94 @@ pub async fn compute_statuses(
         .collect())
 }
 
+/// Everything the statuses and downtime of some objectives are derived from: their upstream
+/// closures, the timelines those read, and the maintenance windows of the systems whose
+/// objectives exclude maintenance. Read in a fixed number of queries.
+pub struct DerivationInputs {
+    closures: Vec<Vec<(String, u32)>>,
+    set: TimelineSet,
+    maintenance: HashMap<String, Vec<MaintenanceWindow>>,
+}
+
+impl DerivationInputs {
+    /// Loads what `objectives` need at `now` (their windows, and 72 hours for the burn rates).
+    pub async fn load(
+        store: &Store,
+        objectives: &[Objective],
+        graph: &Graph,
+        now: Timestamp,
+    ) -> Result<Self, ApiError> {
+        let mut needed_systems: HashSet<String> = HashSet::new();
+        let mut needed_checks: HashSet<String> = HashSet::new();
+        let mut since = now
+            .checked_sub(jiff::SignedDuration::from_hours(72))
+            .unwrap_or(now);
+        let mut closures = Vec::with_capacity(objectives.len());
+        for o in objectives {
+            let closure = upstream_closure(&o.system_id, graph, &o.excluded_dependency_ids);
+            needed_systems.extend(closure.iter().map(|(id, _)| id.clone()));
+            match &o.health_check_id {
+                Some(check) => needed_checks.insert(check.clone()),
+                None => needed_systems.insert(o.system_id.clone()),
+            };
+            let window = slod_engine::window::window_at(
+                o.window_kind,
+                o.window_days,
+                o.time_zone.as_deref(),
+                now,
+            )
+            .map_err(ApiError::internal)?;
+            since = since.min(Timestamp::from_millisecond(window.observed.start).unwrap_or(now));
+            closures.push(closure);
+        }
+        let set = store
+            .timelines(
+                &needed_systems.into_iter().collect::<Vec<_>>(),
+                &needed_checks.into_iter().collect::<Vec<_>>(),
+                since,
+            )
+            .await?;
+        let mut maintained: Vec<String> = objectives
+            .iter()
+            .filter(|o| o.exclude_maintenance_windows)
+            .map(|o| o.system_id.clone())
+            .collect();
+        maintained.sort_unstable();
+        maintained.dedup();
+        let maintenance = if maintained.is_empty() {
+            HashMap::new()
+        } else {
+            store.maintenance_windows(&maintained, since).await?
+        };
+        Ok(DerivationInputs {
+            closures,
+            set,
+            maintenance,
+        })
+    }
+
+    /// Runs `f` on the timelines of `objective`, the `i`-th of those it was loaded for.
+    pub fn with_timelines<R>(
+        &self,
+        i: usize,
+        objective: &Objective,
+        f: impl FnOnce(&Timelines<'_>) -> R,
+    ) -> R {
+        let (own, upstreams) = objective_timelines(objective, &self.closures[i], &self.set);
+        f(&Timelines {
+            own,
+            upstreams: &upstreams,
+            maintenance: self
+                .maintenance
+                .get(&objective.system_id)
+                .map_or(&[][..], Vec::as_slice),
+        })
+    }
+}
+
 /// The timelines `objective` reads out of `set`: its system's (or its check's) own, and one per
 /// upstream of `closure`. Missing entries are empty timelines (nothing was down).
-pub fn objective_timelines<'a>(
+fn objective_timelines<'a>(
     objective: &Objective,
     closure: &'a [(String, u32)],
     set: &'a TimelineSet,
