@@ -211,12 +211,20 @@ impl Store {
         self.pool.close().await;
     }
 
+    /// Begins a write transaction. On SQLite it takes the write lock at once (`BEGIN
+    /// IMMEDIATE`, waiting up to the busy timeout): a deferred transaction that reads first
+    /// and then writes fails at once with SQLITE_BUSY when another connection to the file (a
+    /// `slod jobs run` beside a running service, say) committed in between, a conflict the
+    /// in-process lock cannot see.
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
         let turn = match &self.write_lock {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        let tx = self.pool.begin().await?;
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(WriteTx { tx, _turn: turn })
     }
 

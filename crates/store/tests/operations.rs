@@ -624,3 +624,32 @@ async fn a_due_probe_is_claimed_by_one_replica(s: Store) {
         "disabled checks rest"
     );
 }
+
+/// Two stores on one SQLite file (a `slod jobs run` beside the running service): writes that
+/// read before they write must wait for each other, not fail with SQLITE_BUSY.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_processes_on_one_sqlite_file_take_turns_writing() {
+    let path = std::env::temp_dir().join(format!("slod-two-{}.db", uuid::Uuid::new_v4()));
+    let url = format!("sqlite://{}", path.display());
+    let a = Store::open(&url).await.unwrap();
+    a.migrate().await.unwrap();
+    let b = Store::open(&url).await.unwrap();
+    a.create_system(system("api", &[]), now()).await.unwrap();
+    a.create_objective(&objective("o1", "api")).await.unwrap();
+    let write = |store: Store, n: u32| async move {
+        for i in 0..40 {
+            let day = format!("2026-06-{:02}", 1 + (i % 28));
+            store
+                .record_day(&DayRecord {
+                    snapshot: snapshot("o1", &day, 99.0, n),
+                    base: Streak::default(),
+                    streak: Streak::default(),
+                })
+                .await
+                .unwrap_or_else(|e| panic!("store {n}, write {i}: {e}"));
+        }
+    };
+    let (x, y) = tokio::join!(tokio::spawn(write(a, 1)), tokio::spawn(write(b, 2)));
+    x.unwrap();
+    y.unwrap();
+}
