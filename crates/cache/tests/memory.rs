@@ -1,15 +1,14 @@
 //! The guarantee suite on the in-process providers, plus what only they can show.
 
-mod suite;
-mod support;
+use crate::suite;
 
 use std::collections::HashMap;
 use std::time::Duration;
 
+use crate::support::{Controlled, Counter, Mode, TestError};
 use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use slod_cache::providers::{MemoryLimits, MemoryProvider};
 use slod_cache::{BreakerState, CacheConfig, CacheError, CacheManager, PayloadFormat};
-use support::{Controlled, Counter, Mode, TestError};
 
 struct Memory(CacheManager);
 

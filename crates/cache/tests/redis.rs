@@ -2,16 +2,13 @@
 //! connection, plus what only a shared, remote cache can show: stale write-backs refused across
 //! replicas under random interleavings, an outage and a recovery, one round trip per hit.
 
-#![cfg(feature = "redis")]
-
-mod suite;
-mod support;
+use crate::suite;
 
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::Counter;
 use slod_cache::{BreakerState, CacheConfig, CacheManager, CachedScope};
-use support::Counter;
 
 struct Redis {
     url: String,

@@ -1,9 +1,7 @@
 //! Who a stretch of downtime belongs to, in every order of events (the original attributed the
 //! whole overlap wrongly when the upstream went down first).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use slod_engine::*;
 
 #[test]

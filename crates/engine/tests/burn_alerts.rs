@@ -1,8 +1,6 @@
 //! Multi-window burn rates and alerts (SRE workbook table, scaled by the window).
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use slod_engine::*;
 
 #[test]

@@ -1,8 +1,6 @@
 //! Properties that hold for any timelines: checked on random inputs with proptest.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use proptest::prelude::*;
 use slod_engine::*;
 

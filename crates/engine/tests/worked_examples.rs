@@ -1,8 +1,6 @@
 //! The worked numbers of engine.md and the edge cases of the engine issue, exactly.
 
-mod common;
-
-use common::*;
+use crate::common::*;
 use slod_engine::*;
 
 #[test]
