@@ -5,20 +5,28 @@ use serde::Serialize;
 use crate::model::Objective;
 use crate::window::time_zone;
 
-/// One invalid field.
+/// One invalid field of an input, as every error answer's `details` lists it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "camelCase")]
 pub struct FieldError {
-    /// The field's JSON path, e.g. `burnRateThresholds.warningPercent`.
+    /// The field's JSON path, e.g. `burnRateThresholds.warningPercent` or `results[3].at`.
     pub field: String,
     pub message: String,
 }
 
-fn err(field: &str, message: impl Into<String>) -> FieldError {
-    FieldError {
-        field: field.to_owned(),
-        message: message.into(),
+impl FieldError {
+    /// A problem with `field`.
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        FieldError {
+            field: field.into(),
+            message: message.into(),
+        }
     }
+}
+
+fn err(field: &str, message: impl Into<String>) -> FieldError {
+    FieldError::new(field, message)
 }
 
 /// Longest accepted objective name.

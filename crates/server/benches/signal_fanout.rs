@@ -6,7 +6,7 @@
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use slod::signals::Signals;
+use slod::signals::{Signal, Signals, StatusChanged};
 
 const ROUNDS: usize = 2000;
 /// Alternating batches each path runs in (after one warm-up batch).
@@ -50,7 +50,13 @@ async fn main() {
     }
     let mut on_a = a.subscribe();
     let mut on_b = b.subscribe();
-    let data = serde_json::json!({"systemId": "checkout", "objectiveId": "0b6f4a3e", "budgetRemainingPercent": 87.5, "isBreaching": false, "tier": "healthy"});
+    let signal = Signal::StatusChanged(StatusChanged {
+        system_id: "checkout".into(),
+        objective_id: "0b6f4a3e".into(),
+        budget_remaining_percent: 87.5,
+        is_breaching: false,
+        tier: slod_engine::Tier::Healthy,
+    });
 
     let (mut raw, mut local, mut remote) = (Vec::new(), Vec::new(), Vec::new());
     // Batches alternate so that both paths see the same machine; the first batch warms up.
@@ -71,7 +77,7 @@ async fn main() {
         }
         for _ in 0..ROUNDS / BATCHES {
             let started = Instant::now();
-            a.emit("slo.status.changed", "checkout", data.clone());
+            a.emit(signal.clone());
             on_a.recv().await.unwrap();
             let here = started.elapsed();
             on_b.recv().await.unwrap();

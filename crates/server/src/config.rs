@@ -44,6 +44,12 @@ pub struct Config {
     #[arg(long, env = "SLOD_PROBES", default_value_t = true, action = clap::ArgAction::Set)]
     pub probes: bool,
 
+    /// Replaces every cache TTL (seconds). By default each read model keeps its own (15-300 s):
+    /// a ceiling on how long a change nobody invalidated could be served, never how changes
+    /// reach readers (every change invalidates what it affects at once).
+    #[arg(long, env = "SLOD_CACHE_TTL_SECONDS")]
+    pub cache_ttl_seconds: Option<u64>,
+
     /// Days of check results to keep; by default the longest objective window plus 7 days.
     /// Timelines, snapshots and milestones are kept regardless.
     #[arg(long, env = "SLOD_RESULT_RETENTION_DAYS")]
@@ -72,6 +78,7 @@ impl Default for Config {
             jobs: true,
             probes: true,
             result_retention_days: None,
+            cache_ttl_seconds: None,
         }
     }
 }

@@ -1,17 +1,21 @@
 //! `slod demo`: the service on a temporary database with a few systems whose health is
 //! simulated, so a newcomer sees budgets, attribution and live signals move within a minute.
 //!
-//! The simulation posts results through the same path as the API (store, then the announce
-//! step that invalidates and signals), so the dashboard behaves exactly as in production.
+//! The demo writes through the same services as the API (each change a unit of work:
+//! commit, invalidate, signal), so the dashboard behaves exactly as in production.
 
 use std::time::Duration;
 
 use anyhow::Context;
 use jiff::{SignedDuration, Timestamp};
-use slod_engine::{BurnRateThresholds, CheckStatus, DependencyExclusion, Objective, WindowKind};
-use slod_store::{CheckKind, NewCheck, NewResult, NewSystem};
+use slod_engine::{CheckStatus, DependencyExclusion, WindowKind};
+use slod_store::{CheckKind, NewResult};
 
-use crate::app::AppState;
+use crate::checks::{Checks, CreateCheck};
+use crate::ids::{CheckId, SystemId, TypedId};
+use crate::objectives::{CreateObjective, Objectives};
+use crate::state::{AppState, Core};
+use crate::systems::{CreateSystem, Systems};
 
 /// (id, name, depends on, chance per tick of an outage starting, in thousandths)
 const SYSTEMS: &[(&str, &str, &[&str], u64)] = &[
@@ -40,35 +44,41 @@ impl Dice {
 
 /// Creates the demo systems, checks, objectives and three hours of history. Returns each
 /// system's check id.
-pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
+pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, CheckId)>> {
+    let core = Core::of(state);
+    let (systems, checks, objectives) = (
+        Systems::new(core.clone()),
+        Checks::new(core.clone()),
+        Objectives::new(core),
+    );
     let now = Timestamp::now();
-    let mut checks = Vec::new();
+    let mut seeded = Vec::new();
     for &(id, name, deps, _) in SYSTEMS {
-        let system = NewSystem {
+        let system = CreateSystem {
             id: Some(id.into()),
             name: name.into(),
             description: Some("simulated by slod demo".into()),
             depends_on: deps.iter().map(|d| d.to_string()).collect(),
         };
-        state
-            .store
-            .create_system(system, now)
-            .await
-            .context("seeding a system")?;
-        let check = NewCheck {
+        systems.create(system).await.context("seeding a system")?;
+        let check = CreateCheck {
             name: "synthetic probe".into(),
             kind: CheckKind::Push,
             target: None,
-            interval_seconds: 5,
-            timeout_ms: 2000,
-            expect_status: [200, 299],
-            enabled: true,
+            interval_seconds: Some(5),
+            timeout_ms: Some(2000),
+            expect_status: None,
+            enabled: Some(true),
         };
-        let check = state.store.create_check(id, check, now).await?;
-        checks.push((id.to_owned(), check.id));
+        let system_id = SystemId::parse(id).context("a demo system id")?;
+        let check = checks
+            .create(&system_id, check)
+            .await
+            .context("seeding a check")?;
+        let check_id = CheckId::parse(&check.id).context("a check id")?;
+        seeded.push((id.to_owned(), check_id));
     }
-    let objective = |system: &str, name: &str, target: f64, days: u32, exclusion| Objective {
-        id: uuid::Uuid::new_v4().to_string(),
+    let objective = |system: &str, name: &str, target: f64, days: u32, exclusion| CreateObjective {
         system_id: system.into(),
         health_check_id: None,
         name: Some(name.into()),
@@ -79,9 +89,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
         dependency_exclusion: exclusion,
         excluded_dependency_ids: vec![],
         exclude_maintenance_windows: false,
-        burn_rate_thresholds: BurnRateThresholds::default(),
-        created_at: now,
-        updated_at: now,
+        burn_rate_thresholds: None,
     };
     for o in [
         objective(
@@ -121,10 +129,10 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
             DependencyExclusion::Strict,
         ),
     ] {
-        state.store.create_objective(&o).await?;
+        objectives.create(o).await.context("seeding an objective")?;
     }
     // Three hours of back-filled history: healthy, with one outage of each system.
-    for (i, (system, check)) in checks.iter().enumerate() {
+    for (i, (_, check)) in seeded.iter().enumerate() {
         let ago = |minutes: i64| {
             Some(
                 now.checked_sub(SignedDuration::from_mins(minutes))
@@ -152,18 +160,19 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, String)>> {
                 message: None,
             },
         ];
-        state.store.record_results(check, &history, now).await?;
-        crate::objectives::announce_timeline_change(state, system, None)
+        checks
+            .record(check, &history)
             .await
-            .map_err(|e| anyhow::anyhow!("{}", e.message))?;
+            .context("seeding history")?;
     }
-    Ok(checks)
+    Ok(seeded)
 }
 
 /// Reports a result for every system each tick, forever. Outages start at random and last a
 /// few ticks; while the database is down, what depends on it fails too, so attribution to the
 /// upstream shows on the self-only objective.
-pub async fn simulate(state: AppState, checks: Vec<(String, String)>) {
+pub async fn simulate(state: AppState, checks: Vec<(String, CheckId)>) {
+    let service = Checks::new(Core::of(&state));
     let mut dice = Dice(0x5e1d);
     let mut down_for: Vec<u32> = vec![0; checks.len()];
     let mut ticker = tokio::time::interval(TICK);
@@ -188,25 +197,8 @@ pub async fn simulate(state: AppState, checks: Vec<(String, String)>) {
                 latency_ms: Some(20.0 + dice.roll(60) as f64),
                 message: None,
             };
-            match state
-                .store
-                .record_results(check, &[result], Timestamp::now())
-                .await
-            {
-                Ok(ingested) => {
-                    let changed = (ingested.health_after != ingested.health_before)
-                        .then_some(ingested.health_after);
-                    let announce = if ingested.timeline_changed || changed.is_some() {
-                        crate::objectives::announce_timeline_change(&state, system, changed).await
-                    } else {
-                        state.views.after_health_change(system).await;
-                        Ok(())
-                    };
-                    if let Err(e) = announce {
-                        tracing::warn!(system, error = %e.message, "demo: announcing a change failed");
-                    }
-                }
-                Err(e) => tracing::warn!(system, error = %e, "demo: recording a result failed"),
+            if let Err(e) = service.record(check, &[result]).await {
+                tracing::warn!(system, error = %e, "demo: recording a result failed");
             }
         }
     }

@@ -1,142 +1,99 @@
-//! The one error shape of the API: `{"error": {"code", "message", "details"}}` with the right
-//! status. Internal errors are logged, never shown.
+//! What a service call can fail with, as data that knows nothing of HTTP. The edge
+//! (`http::error`) maps each kind to a status code; jobs, probes and the CLI log or print it.
+//!
+//! Errors are `Clone` (an internal cause is shared through an `Arc`), so a cache load that
+//! fails hands every waiter the same error, with the store's own error inside, unchanged.
 
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::Json;
-use serde::Serialize;
+use std::sync::Arc;
+
+use slod_cache::CacheError;
+use slod_engine::validate::FieldError;
 use slod_store::StoreError;
 
-/// One problem with one field of the input.
-#[derive(Clone, Debug, PartialEq, Serialize, utoipa::ToSchema)]
-pub struct Detail {
-    pub field: String,
-    pub message: String,
+/// A failed service call.
+#[derive(Clone, Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The named record does not exist.
+    #[error("{kind} {id:?} not found")]
+    NotFound { kind: &'static str, id: String },
+    /// The input breaks a rule; one entry per offending field.
+    #[error("invalid fields: {}", fields(.0))]
+    Invalid(Vec<FieldError>),
+    /// The input contradicts stored data (a duplicate id, a cycle, an out-of-order result).
+    #[error("{0}")]
+    Conflict(String),
+    /// Something slod depends on (the database) cannot be reached now; retrying may work.
+    #[error("{0}")]
+    Unavailable(String),
+    /// A failure the caller cannot fix. Shown to clients as `internal`, logged once at the edge.
+    #[error("internal error: {0}")]
+    Internal(Arc<dyn std::error::Error + Send + Sync>),
 }
 
-/// An error answer.
-#[derive(Clone, Debug)]
-pub struct ApiError {
-    pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub details: Vec<Detail>,
+fn fields(details: &[FieldError]) -> String {
+    details
+        .iter()
+        .map(|d| d.field.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
-pub struct ErrorBody {
-    error: ErrorFields,
-}
+/// Service results.
+pub type ServiceResult<T> = Result<T, ServiceError>;
 
-#[derive(Serialize, utoipa::ToSchema)]
-struct ErrorFields {
-    /// `invalid_input`, `unauthorized`, `forbidden`, `not_found`, `conflict`, `payload_too_large`,
-    /// `unsupported_media_type`, `method_not_allowed` or `internal`.
-    code: &'static str,
-    message: String,
-    details: Vec<Detail>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            details: Vec::new(),
+impl ServiceError {
+    /// `kind` `id` does not exist.
+    pub fn not_found(kind: &'static str, id: impl Into<String>) -> Self {
+        ServiceError::NotFound {
+            kind,
+            id: id.into(),
         }
     }
 
-    pub fn invalid(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::BAD_REQUEST, "invalid_input", message)
-    }
-
-    /// Invalid input with one detail per offending field.
-    pub fn invalid_fields(details: Vec<Detail>) -> Self {
-        let fields: Vec<&str> = details.iter().map(|d| d.field.as_str()).collect();
-        ApiError {
-            details: details.clone(),
-            ..Self::invalid(format!("invalid fields: {}", fields.join(", ")))
-        }
-    }
-
+    /// One invalid field.
     pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::invalid_fields(vec![Detail {
-            field: field.to_owned(),
-            message: message.into(),
-        }])
+        ServiceError::Invalid(vec![FieldError::new(field, message)])
     }
 
-    pub fn unauthorized(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::UNAUTHORIZED, "unauthorized", message)
+    /// A failure the caller cannot fix, with its cause.
+    pub fn internal(cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        ServiceError::Internal(Arc::new(cause))
     }
 
-    pub fn forbidden(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::FORBIDDEN, "forbidden", message)
-    }
-
-    pub fn not_found(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::NOT_FOUND, "not_found", message)
-    }
-
-    pub fn conflict(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::CONFLICT, "conflict", message)
-    }
-
-    pub fn payload_too_large(message: impl Into<String>) -> Self {
-        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", message)
-    }
-
-    pub fn unsupported_media_type(message: impl Into<String>) -> Self {
-        Self::new(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported_media_type",
-            message,
-        )
-    }
-
-    pub fn method_not_allowed() -> Self {
-        Self::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "method not allowed on this route",
-        )
-    }
-
-    /// A failure the client cannot fix; the cause goes to the log, not to the client.
-    pub fn internal(cause: impl std::fmt::Display) -> Self {
-        tracing::error!(%cause, "internal error");
-        Self::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "internal error",
-        )
+    /// A failure the caller cannot fix, described in words.
+    pub fn bug(message: impl Into<String>) -> Self {
+        ServiceError::Internal(Arc::new(Message(message.into())))
     }
 }
 
-impl From<StoreError> for ApiError {
+/// An internal cause given as text.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct Message(String);
+
+impl From<StoreError> for ServiceError {
     fn from(e: StoreError) -> Self {
         match e {
-            StoreError::NotFound { .. } => ApiError::not_found(e.to_string()),
-            StoreError::Conflict(message) => ApiError::conflict(message),
-            StoreError::Invalid { field, message } => ApiError::field(&field, message),
-            StoreError::Database(cause) => ApiError::internal(cause),
+            StoreError::NotFound { kind, id } => ServiceError::NotFound { kind, id },
+            StoreError::Conflict(message) => ServiceError::Conflict(message),
+            StoreError::Invalid { field, message } => ServiceError::field(&field, message),
+            unreachable if unreachable.is_unavailable() => ServiceError::Unavailable(format!(
+                "the database is unavailable ({unreachable}); try again shortly"
+            )),
+            other => ServiceError::internal(other),
         }
     }
 }
 
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        let body = ErrorBody {
-            error: ErrorFields {
-                code: self.code,
-                message: self.message,
-                details: self.details,
-            },
-        };
-        (self.status, Json(body)).into_response()
+impl From<CacheError> for ServiceError {
+    fn from(e: CacheError) -> Self {
+        // Keys are built from typed ids, so a key the cache refuses is a bug here, not input.
+        ServiceError::internal(e)
     }
 }
 
-/// Handler results.
-pub type ApiResult<T> = Result<T, ApiError>;
+impl From<slod_engine::EngineError> for ServiceError {
+    fn from(e: slod_engine::EngineError) -> Self {
+        ServiceError::internal(e)
+    }
+}

@@ -1,32 +1,44 @@
-//! `slod`: the service. Configuration, HTTP API, auth, telemetry, and the domain modules that
-//! join the store, the engine and the cache.
+//! `slod`: the service. A request flows `http` (extract, parse once) -> a domain service ->
+//! (`views` for reads | a `work` unit for writes) -> store + engine + cache -> JSON.
 //!
-//! A request flows route -> (validation) -> store -> JSON; every error leaves as the one JSON
-//! error shape of `error.rs`.
+//! Layers, each importing only its own and those below it (`tests/layout.rs` checks this, and
+//! that no domain imports another):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | edge | [`router`], [`openapi`], [`http`] (errors, extractors, auth, SSE, ops, dashboard), each domain's `routes`, [`jobs`], [`probes`], [`demo`], [`startup`], `main.rs` (the CLI) |
+//! | domains | [`systems`], [`checks`], [`objectives`], [`incidents`], [`maintenance`], [`bookkeeping`], [`tokens`]: each a service |
+//! | the mutation rule | [`work`] (commit, then invalidate, then signal), [`timeline`] (what a moved timeline affects), [`state`] |
+//! | reads | [`views`]: the cached read models, their keys and invalidations |
+//! | base | [`signals`], [`error`], [`ids`], [`validation`], [`paging`], [`calendar`], [`config`], [`telemetry`] |
 
-pub mod app;
-pub mod auth;
-mod bookkeeping;
-mod checks;
+pub mod bookkeeping;
+pub mod calendar;
+pub mod checks;
 pub mod config;
-mod dashboard;
 pub mod demo;
-mod error;
-mod extract;
-mod fanout;
-mod incidents;
+pub mod error;
+pub mod http;
+pub mod ids;
+pub mod incidents;
 pub mod jobs;
-mod maintenance;
-mod objectives;
-mod openapi;
-mod ops;
+pub mod maintenance;
+pub mod objectives;
+pub mod openapi;
+pub mod paging;
 pub mod probes;
-mod record_cache;
+pub mod router;
 pub mod signals;
-mod systems;
+pub mod startup;
+pub mod state;
+pub mod systems;
 pub mod telemetry;
-mod validate;
+pub mod timeline;
+pub mod tokens;
+pub mod validation;
 pub mod views;
+pub mod work;
 
-pub use app::{build, serve, App, AppState};
 pub use config::Config;
+pub use startup::{build, serve, App};
+pub use state::AppState;

@@ -2,7 +2,10 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use slod::{app, auth, telemetry, Config};
+use slod::state::Core;
+use slod::tokens::Tokens;
+use slod::views::Views;
+use slod::{startup, telemetry, Config};
 use slod_store::{Scope, Store, StoreOptions};
 
 #[derive(Parser)]
@@ -73,7 +76,12 @@ impl Database {
         };
         let store = Store::open_with(&self.database_url, options)
             .await
-            .with_context(|| format!("opening the database {}", app::redact(&self.database_url)))?;
+            .with_context(|| {
+                format!(
+                    "opening the database {}",
+                    startup::redact(&self.database_url)
+                )
+            })?;
         store.migrate().await.context("migrating the database")?;
         Ok(store)
     }
@@ -112,14 +120,14 @@ async fn main() -> anyhow::Result<()> {
             let listener = tokio::net::TcpListener::bind(config.listen)
                 .await
                 .with_context(|| format!("listening on {}", config.listen))?;
-            let service = app::build(config).await?;
+            let service = startup::build(config).await?;
             tracing::info!(
                 address = %listener.local_addr()?,
-                database = %app::redact(&service.state.config.database_url),
+                database = %startup::redact(&service.state.config.database_url),
                 cache = service.state.cache.provider_kind(),
                 "slod is serving; API at /api/v1, OpenAPI at /openapi.json"
             );
-            app::serve(service, listener, app::shutdown_signal()).await
+            startup::serve(service, listener, startup::shutdown_signal()).await
         }
         Command::Demo { listen } => demo(listen).await,
         Command::Migrate(database) => {
@@ -145,11 +153,11 @@ async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("listening on {listen}"))?;
-    let service = app::build(config).await?;
+    let service = startup::build(config).await?;
     let checks = slod::demo::seed(&service.state).await?;
     let simulation = tokio::spawn(slod::demo::simulate(service.state.clone(), checks));
     println!("slod demo: open http://{}/ to watch simulated systems (health reported every 2 s); Ctrl-C stops it.", listener.local_addr()?);
-    let served = app::serve(service, listener, app::shutdown_signal()).await;
+    let served = startup::serve(service, listener, startup::shutdown_signal()).await;
     simulation.abort();
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
@@ -159,7 +167,7 @@ async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
 
 async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> anyhow::Result<()> {
     telemetry::init_logging(&config);
-    let service = app::build(config).await?;
+    let service = startup::build(config).await?;
     let now = jiff::Timestamp::now();
     let today = slod::jobs::day_of(now);
     match job {
@@ -171,7 +179,7 @@ async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> a
             anyhow::ensure!(day < today, "{day} has not ended yet");
             slod::jobs::run_daily(&service.state, day, now, true)
                 .await
-                .map_err(|e| anyhow::anyhow!("the daily job failed: {e:?}"))?;
+                .context("the daily job failed")?;
             println!("daily bookkeeping done for {day}");
         }
         "digest" => {
@@ -179,7 +187,7 @@ async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> a
             let monday = slod::jobs::monday_of(day);
             let (_, digest) = slod::jobs::run_digest(&service.state, monday, now, true)
                 .await
-                .map_err(|e| anyhow::anyhow!("the digest failed: {e:?}"))?;
+                .context("the digest failed")?;
             println!("{}", serde_json::to_string_pretty(&digest)?);
         }
         other => anyhow::bail!("unknown job {other:?}: expected daily or digest"),
@@ -194,8 +202,22 @@ async fn run_job(job: &str, day: Option<jiff::civil::Date>, config: Config) -> a
     Ok(())
 }
 
+/// The tokens service on `database`, with no cache and no signals (tokens have neither).
+async fn tokens(database: &Database) -> anyhow::Result<Tokens> {
+    let store = database.open().await?;
+    let cache = slod_cache::CacheManager::new(&slod_cache::CacheConfig {
+        provider: "none".into(),
+        ..slod_cache::CacheConfig::default()
+    })?;
+    let views = Views::new(&cache, store.clone(), None)?;
+    Ok(Tokens::new(Core {
+        store,
+        views,
+        signals: slod::signals::Signals::default(),
+    }))
+}
+
 async fn token(action: TokenAction) -> anyhow::Result<()> {
-    let now = jiff::Timestamp::now();
     match action {
         TokenAction::Create {
             scope,
@@ -206,11 +228,7 @@ async fn token(action: TokenAction) -> anyhow::Result<()> {
                 format!("unknown scope {scope:?}: expected read, ingest or manage")
             })?;
             anyhow::ensure!(!name.trim().is_empty(), "the token needs a --name");
-            let store = database.open().await?;
-            let secret = auth::new_secret()?;
-            let info = store
-                .create_token(name.trim(), scope, &auth::hash_secret(&secret), now)
-                .await?;
+            let (info, secret) = tokens(&database).await?.create(&name, scope).await?;
             println!(
                 "created token {} ({}, scope {}); keep the secret below, it is not shown again:",
                 info.id,
@@ -223,16 +241,12 @@ async fn token(action: TokenAction) -> anyhow::Result<()> {
             id_or_name,
             database,
         } => {
-            let revoked = database
-                .open()
-                .await?
-                .revoke_token(&id_or_name, now)
-                .await?;
+            let revoked = tokens(&database).await?.revoke(&id_or_name).await?;
             anyhow::ensure!(revoked > 0, "no live token with id or name {id_or_name:?}");
             println!("revoked {revoked} token(s)");
         }
         TokenAction::List { database } => {
-            for t in database.open().await?.list_tokens().await? {
+            for t in tokens(&database).await?.list().await? {
                 let state = if t.revoked_at.is_some() {
                     "revoked"
                 } else {

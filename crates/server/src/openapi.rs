@@ -3,28 +3,31 @@
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
+use crate::signals::Signal;
+
 #[derive(OpenApi)]
 #[openapi(
     info(title = "slod", description = "An SLO service for health-checked systems."),
     paths(
-        crate::systems::create, crate::systems::list, crate::systems::get, crate::systems::update,
-        crate::systems::delete, crate::systems::health,
-        crate::checks::create, crate::checks::list, crate::checks::update, crate::checks::delete,
-        crate::checks::post_results, crate::checks::list_results,
-        crate::objectives::create, crate::objectives::list, crate::objectives::get, crate::objectives::update,
-        crate::objectives::delete, crate::objectives::for_system, crate::objectives::bulk_status, crate::objectives::downtime,
-        crate::maintenance::create, crate::maintenance::cancel, crate::maintenance::get, crate::maintenance::list,
-        crate::maintenance::for_system,
-        crate::incidents::create, crate::incidents::resolve, crate::incidents::get, crate::incidents::list,
-        crate::incidents::for_system,
-        crate::bookkeeping::snapshots, crate::bookkeeping::streaks, crate::bookkeeping::achievements,
-        crate::bookkeeping::milestones,
-        crate::signals::stream,
-        crate::dashboard::page,
-        crate::ops::healthz, crate::ops::readyz, crate::ops::metrics, crate::ops::openapi,
+        crate::systems::routes::create, crate::systems::routes::list, crate::systems::routes::get,
+        crate::systems::routes::update, crate::systems::routes::delete, crate::systems::routes::health,
+        crate::checks::routes::create, crate::checks::routes::list, crate::checks::routes::update,
+        crate::checks::routes::delete, crate::checks::routes::post_results, crate::checks::routes::list_results,
+        crate::objectives::routes::create, crate::objectives::routes::list, crate::objectives::routes::get,
+        crate::objectives::routes::update, crate::objectives::routes::delete, crate::objectives::routes::for_system,
+        crate::objectives::routes::bulk_status, crate::objectives::routes::downtime,
+        crate::maintenance::routes::create, crate::maintenance::routes::cancel, crate::maintenance::routes::get,
+        crate::maintenance::routes::list, crate::maintenance::routes::for_system,
+        crate::incidents::routes::create, crate::incidents::routes::resolve, crate::incidents::routes::get,
+        crate::incidents::routes::list, crate::incidents::routes::for_system,
+        crate::bookkeeping::routes::snapshots, crate::bookkeeping::routes::streaks,
+        crate::bookkeeping::routes::achievements, crate::bookkeeping::routes::milestones,
+        crate::http::sse::stream,
+        crate::http::dashboard::page,
+        crate::http::ops::healthz, crate::http::ops::readyz, crate::http::ops::metrics, serve,
     ),
     components(schemas(crate::checks::ResultInput)),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &SignalCatalogue),
     security(("bearer" = [])),
 )]
 struct ApiDoc;
@@ -39,6 +42,28 @@ impl Modify for BearerAuth {
             SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
         );
     }
+}
+
+/// Fills the event list of `/api/v1/signals` in from the signal catalogue.
+struct SignalCatalogue;
+
+impl Modify for SignalCatalogue {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let stream = openapi
+            .paths
+            .paths
+            .get_mut("/api/v1/signals")
+            .and_then(|item| item.get.as_mut())
+            .and_then(|get| get.responses.responses.get_mut("200"));
+        if let Some(utoipa::openapi::RefOr::T(response)) = stream {
+            response.description = Signal::describe();
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", responses((status = 200, description = "OpenAPI 3.1 document of this API")))]
+pub async fn serve() -> axum::Json<utoipa::openapi::OpenApi> {
+    axum::Json(document())
 }
 
 /// The document served at `/openapi.json`.

@@ -2,8 +2,8 @@
 //!
 //! Every replica looks for due checks once a second and claims each in the database before
 //! probing it (moving its next probe time forward in one statement), so with several replicas a
-//! check is still probed once per interval. A probe's result goes through the same ingest and
-//! announce step as a pushed one: timeline, invalidation, then signals.
+//! check is still probed once per interval. A probe's result is recorded through the checks
+//! service, exactly as a pushed one: timeline, invalidation, then signals.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -13,7 +13,9 @@ use slod_engine::CheckStatus;
 use slod_store::{Check, CheckKind, NewResult};
 use tokio::sync::Semaphore;
 
-use crate::app::AppState;
+use crate::checks::Checks;
+use crate::ids::{CheckId, TypedId};
+use crate::state::{AppState, Core};
 
 /// How often due checks are looked for.
 const TICK: Duration = Duration::from_secs(1);
@@ -41,6 +43,7 @@ pub async fn run(state: AppState) {
             return;
         }
     };
+    let checks = Checks::new(Core::of(&state));
     let slots = Arc::new(Semaphore::new(CONCURRENCY));
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -69,7 +72,7 @@ pub async fn run(state: AppState) {
             let Ok(slot) = slots.clone().acquire_owned().await else {
                 return;
             };
-            let (state, client) = (state.clone(), client.clone());
+            let (checks, client) = (checks.clone(), client.clone());
             tokio::spawn(async move {
                 let _slot = slot;
                 let at = Timestamp::now();
@@ -81,9 +84,12 @@ pub async fn run(state: AppState) {
                     latency_ms: Some(outcome.latency_ms),
                     message: outcome.message,
                 };
-                if let Err(e) = crate::checks::ingest(&state, &check.id, &[result]).await {
+                let Some(id) = CheckId::parse(&check.id) else {
+                    return;
+                };
+                if let Err(e) = checks.record(&id, &[result]).await {
                     // A pushed result newer than this probe, or the check deleted meanwhile.
-                    tracing::debug!(check = %check.id, error = ?e, "a probe result was not recorded");
+                    tracing::debug!(check = %check.id, error = %e, "a probe result was not recorded");
                 }
             });
         }

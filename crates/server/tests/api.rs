@@ -1,11 +1,9 @@
 //! The HTTP API end to end: the real router on an ephemeral port, every route, every error code,
 //! token scopes, and that bad requests change nothing. Each case runs on SQLite and PostgreSQL.
 
-mod support;
-
+use crate::support::{code, start, Db, ADMIN};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
-use support::{code, start, Db, ADMIN};
 
 macro_rules! on_both {
     ($($name:ident),* $(,)?) => {
@@ -309,7 +307,7 @@ fn minutes_ago(m: i64) -> String {
         .to_string()
 }
 
-async fn push_check(s: &support::TestServer, system: &str) -> String {
+async fn push_check(s: &crate::support::TestServer, system: &str) -> String {
     s.post("/api/v1/systems", json!({"id": system, "name": system}))
         .await;
     let (_, check) = s
@@ -547,20 +545,8 @@ async fn token_scopes(db: Db) {
     };
     let check = push_check(&s, "scoped").await;
     let mint = |scope: slod_store::Scope| {
-        let store = s.state.store.clone();
-        async move {
-            let secret = slod::auth::new_secret().unwrap();
-            store
-                .create_token(
-                    "t",
-                    scope,
-                    &slod::auth::hash_secret(&secret),
-                    jiff::Timestamp::now(),
-                )
-                .await
-                .unwrap();
-            secret
-        }
+        let tokens = slod::tokens::Tokens::new(slod::state::Core::of(&s.state));
+        async move { tokens.create("t", scope).await.unwrap().1 }
     };
     let read = mint(slod_store::Scope::Read).await;
     let ingest = mint(slod_store::Scope::Ingest).await;
@@ -656,9 +642,8 @@ async fn token_scopes(db: Db) {
             assert_eq!(code(&answer), "forbidden");
         }
     }
-    s.state
-        .store
-        .revoke_token("t", jiff::Timestamp::now())
+    slod::tokens::Tokens::new(slod::state::Core::of(&s.state))
+        .revoke("t")
         .await
         .unwrap();
     assert_eq!(

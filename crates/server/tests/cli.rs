@@ -1,7 +1,5 @@
 //! The `slod` binary itself: token minting, migrations, and graceful shutdown on SIGTERM.
 
-mod support;
-
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -131,7 +129,7 @@ async fn serve_uses_minted_tokens_and_exits_cleanly_on_sigterm() {
         .spawn()
         .unwrap();
     // The startup log line names the bound address.
-    let address = support::logged_address(&mut child);
+    let address = crate::support::logged_address(&mut child);
     let client = reqwest::Client::new();
     let url = format!("http://{address}/api/v1/systems");
     assert_eq!(client.get(&url).send().await.unwrap().status(), 401);
@@ -214,36 +212,36 @@ async fn jobs_run_reruns_a_day_and_replaces_its_snapshots() {
     let two_days_ago = now
         .checked_sub(jiff::SignedDuration::from_hours(48))
         .unwrap();
-    store
-        .create_system(
-            slod_store::NewSystem {
-                id: Some("svc".into()),
-                name: "svc".into(),
-                ..Default::default()
-            },
-            two_days_ago,
-        )
-        .await
-        .unwrap();
-    store
-        .create_objective(&slod_engine::Objective {
-            id: "o1".into(),
-            system_id: "svc".into(),
-            health_check_id: None,
-            name: None,
-            target: 99.9,
-            window_days: 7,
-            window_kind: slod_engine::WindowKind::Rolling,
-            time_zone: None,
-            dependency_exclusion: slod_engine::DependencyExclusion::Strict,
-            excluded_dependency_ids: vec![],
-            exclude_maintenance_windows: false,
-            burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
-            created_at: two_days_ago,
-            updated_at: two_days_ago,
-        })
-        .await
-        .unwrap();
+    let mut tx = store.begin().await.unwrap();
+    tx.create_system(
+        slod_store::NewSystem {
+            id: Some("svc".into()),
+            name: "svc".into(),
+            ..Default::default()
+        },
+        two_days_ago,
+    )
+    .await
+    .unwrap();
+    tx.create_objective(&slod_engine::Objective {
+        id: "o1".into(),
+        system_id: "svc".into(),
+        health_check_id: None,
+        name: None,
+        target: 99.9,
+        window_days: 7,
+        window_kind: slod_engine::WindowKind::Rolling,
+        time_zone: None,
+        dependency_exclusion: slod_engine::DependencyExclusion::Strict,
+        excluded_dependency_ids: vec![],
+        exclude_maintenance_windows: false,
+        burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
+        created_at: two_days_ago,
+        updated_at: two_days_ago,
+    })
+    .await
+    .unwrap();
+    tx.commit().await.unwrap();
     let yesterday = slod::jobs::day_of(now).yesterday().unwrap().to_string();
     for _ in 0..2 {
         let out = slod()

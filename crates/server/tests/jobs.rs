@@ -1,15 +1,12 @@
 //! The periodic jobs, run at the instants the tests choose: snapshots, streaks, achievements,
 //! milestones, retention, the weekly digest, once per cluster, and catch-up after downtime.
 
-#[macro_use]
-mod support;
-
+use crate::support::*;
 use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 use slod::jobs::{self, day_of, start_of, CatchUp, Outcome};
-use support::*;
 
 on_both!(
     a_rerun_of_the_same_day_replaces_its_snapshot,
@@ -206,10 +203,16 @@ async fn the_weekly_digest_runs_once_per_week(db: Db) {
         .await
         .unwrap();
     assert_eq!(outcome, Outcome::Claimed, "once per week");
-    // Nothing else arrives: the next signal is a marker we emit ourselves.
-    s.state.signals.emit("test.marker", "", json!({}));
+    // Nothing else arrives: the next signal is the marker a change of ours announces.
+    let (status, _) = s
+        .post(
+            "/api/v1/incidents",
+            json!({"systemIds": ["svc"], "title": "marker"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
     let (next, _) = events.next().await;
-    assert_eq!(next, "test.marker", "no second digest");
+    assert_eq!(next, "incident.changed", "no second digest");
 }
 
 async fn old_results_are_pruned_by_the_daily_job(db: Db) {

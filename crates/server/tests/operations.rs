@@ -1,12 +1,9 @@
 //! Maintenance windows, incidents and dependency-aware re-signalling, end to end over HTTP on
 //! SQLite and PostgreSQL: the numbers, the signals, and reads that are never stale.
 
-#[macro_use]
-mod support;
-
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
-use support::*;
 
 on_both!(
     maintenance_half_covering_an_outage_halves_what_it_consumes,
@@ -531,33 +528,32 @@ async fn incident_and_maintenance_reads_are_served_from_the_cache() {
             warm.push(s.get(path).await.1);
         }
         let now = jiff::Timestamp::now();
-        s.state
-            .store
-            .open_incident(
-                &slod_store::NewIncident {
-                    title: "behind the cache".into(),
-                    system_ids: vec!["svc".into()],
-                    health_override: false,
-                },
-                now,
-            )
-            .await
-            .unwrap();
-        s.state
-            .store
-            .create_maintenance(
-                &slod_store::NewMaintenance {
-                    title: "behind the cache".into(),
-                    system_ids: vec!["svc".into()],
-                    start_at: now,
-                    end_at: now
-                        .checked_add(jiff::SignedDuration::from_hours(1))
-                        .unwrap(),
-                },
-                now,
-            )
-            .await
-            .unwrap();
+        // Written behind the cache's back: straight to the store, nothing invalidated.
+        let mut tx = s.state.store.begin().await.unwrap();
+        tx.open_incident(
+            &slod_store::NewIncident {
+                title: "behind the cache".into(),
+                system_ids: vec!["svc".into()],
+                health_override: false,
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.create_maintenance(
+            &slod_store::NewMaintenance {
+                title: "behind the cache".into(),
+                system_ids: vec!["svc".into()],
+                start_at: now,
+                end_at: now
+                    .checked_add(jiff::SignedDuration::from_hours(1))
+                    .unwrap(),
+            },
+            now,
+        )
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
         for (path, before) in paths.iter().zip(&warm) {
             let after = s.get(path).await.1;
             assert_eq!(&after == before, expect_cached, "{cache}: {path}: {after}");

@@ -1,16 +1,13 @@
 //! slod's own http and tcp probes against real local targets, and "once per interval" with
 //! several replicas.
 
-#[macro_use]
-mod support;
-
 use std::sync::atomic::{AtomicU16, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::support::*;
 use reqwest::StatusCode;
 use serde_json::json;
-use support::*;
 
 on_both!(
     http_and_tcp_probes_move_health,

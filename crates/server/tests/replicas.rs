@@ -2,15 +2,12 @@
 //! a change made on replica A reaches replica B's `/signals`, and a read on B after that
 //! signal is never stale, even with B's cache warmed just before the change.
 
-#[macro_use]
-mod support;
-
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use reqwest::{Client, StatusCode};
 use serde_json::{json, Value};
-use support::*;
 
 /// A `slod serve` process; killed when dropped.
 struct Replica {
@@ -237,7 +234,7 @@ async fn after_losing_the_signal_bus_a_replica_tells_its_dashboards_to_resync() 
         .await
         .expect("a resync within 10 s")
         .unwrap();
-    assert_eq!(signal.event, "signals.resync");
+    assert_eq!(signal.name(), "signals.resync");
     assert_eq!(signals.fanout_connected(), Some(true));
     let _ = restarted.kill();
     let _ = restarted.wait();
@@ -281,5 +278,5 @@ async fn a_job_run_from_the_command_line_reaches_the_replicas() {
         .await
         .expect("the digest reached the replica")
         .unwrap();
-    assert_eq!(signal.event, "slo.digest");
+    assert_eq!(signal.name(), "slo.digest");
 }

@@ -11,7 +11,7 @@ use slod_engine::achievements::AchievementKind;
 use slod_engine::streak::Streak;
 use sqlx::Row;
 
-use crate::{ms, ts, Achievement, Milestone, Snapshot, Store, StoreError, StreakRecord};
+use crate::{ms, ts, Achievement, Milestone, Snapshot, Store, StoreError, StreakRecord, Tx};
 
 /// What the daily job records for one objective and day, in one transaction.
 #[derive(Clone, Debug, PartialEq)]
@@ -44,51 +44,6 @@ impl Store {
             current_days: row.try_get::<i64, _>(current)? as u32,
             best_days: row.try_get::<i64, _>(best)? as u32,
         })
-    }
-
-    /// Stores one objective's day: its snapshot (replacing a previous run's) and its streak.
-    /// Nothing is stored for an objective deleted meanwhile.
-    pub async fn record_day(&self, record: &DayRecord) -> Result<(), StoreError> {
-        let s = &record.snapshot;
-        let mut w = self.begin_write().await?;
-        let exists = sqlx::query("SELECT id FROM objectives WHERE id = $1")
-            .bind(&s.objective_id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        if exists.is_none() {
-            return Ok(());
-        }
-        sqlx::query(
-            "INSERT INTO snapshots (objective_id, day, availability, consumed_minutes, remaining_percent, burn_rate, is_breaching, streak_days, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (objective_id, day) DO UPDATE SET availability = excluded.availability, consumed_minutes = excluded.consumed_minutes, remaining_percent = excluded.remaining_percent, burn_rate = excluded.burn_rate, is_breaching = excluded.is_breaching, streak_days = excluded.streak_days, taken_at = excluded.taken_at",
-        )
-        .persistent(false)
-        .bind(&s.objective_id)
-        .bind(&s.day)
-        .bind(s.availability)
-        .bind(s.consumed_minutes)
-        .bind(s.remaining_percent)
-        .bind(s.burn_rate)
-        .bind(i64::from(s.is_breaching))
-        .bind(i64::from(s.streak_days))
-        .bind(ms(s.taken_at))
-        .execute(&mut *w.tx)
-        .await?;
-        sqlx::query(
-            "INSERT INTO streaks (objective_id, day, current_days, best_days, base_current, base_best, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (objective_id) DO UPDATE SET day = excluded.day, current_days = excluded.current_days, best_days = excluded.best_days, base_current = excluded.base_current, base_best = excluded.base_best, updated_at = excluded.updated_at",
-        )
-        .bind(&s.objective_id)
-        .bind(&s.day)
-        .bind(i64::from(record.streak.current_days))
-        .bind(i64::from(record.streak.best_days))
-        .bind(i64::from(record.base.current_days))
-        .bind(i64::from(record.base.best_days))
-        .bind(ms(s.taken_at))
-        .execute(&mut *w.tx)
-        .await?;
-        w.tx.commit().await?;
-        Ok(())
     }
 
     /// An objective's snapshots for days in `[from, to]` (`YYYY-MM-DD`), oldest first.
@@ -144,29 +99,6 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Records an achievement unless the system already has it; true if it is new. A new one
-    /// is also a milestone.
-    pub async fn unlock_achievement(
-        &self,
-        system_id: &str,
-        kind: AchievementKind,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query("INSERT INTO achievements (system_id, kind, unlocked_at) VALUES ($1, $2, $3) ON CONFLICT (system_id, kind) DO NOTHING")
-            .bind(system_id)
-            .bind(kind.as_str())
-            .bind(ms(at))
-            .execute(&mut *w.tx)
-            .await?;
-        let new = done.rows_affected() > 0;
-        if new {
-            insert_milestone(&mut w.tx, "achievement", system_id, None, kind.as_str(), at).await?;
-        }
-        w.tx.commit().await?;
-        Ok(new)
-    }
-
     /// A system's achievements, in the order they were unlocked.
     pub async fn list_achievements(&self, system_id: &str) -> Result<Vec<Achievement>, StoreError> {
         let rows = sqlx::query(
@@ -187,29 +119,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Records that an objective's streak reached `days` (once per objective and length).
-    pub async fn streak_milestone(
-        &self,
-        system_id: &str,
-        objective_id: &str,
-        days: u32,
-        at: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
-        let detail = format!("{objective_id}:{days}_days");
-        let new = insert_milestone(
-            &mut w.tx,
-            "streak",
-            system_id,
-            Some(objective_id),
-            &detail,
-            at,
-        )
-        .await?;
-        w.tx.commit().await?;
-        Ok(new)
     }
 
     /// The latest milestones, newest first.
@@ -274,7 +183,7 @@ impl Store {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin().await?;
         let done = sqlx::query(
             "INSERT INTO job_runs (job, period, owner, lease_until, finished_at) VALUES ($1, $2, $3, $4, NULL) \
              ON CONFLICT (job, period) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until \
@@ -287,30 +196,8 @@ impl Store {
         .bind(ms(now))
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(done.rows_affected() > 0)
-    }
-
-    /// Marks `owner`'s run of `job` for `period` finished.
-    pub async fn finish_job(
-        &self,
-        job: &str,
-        period: &str,
-        owner: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE job_runs SET finished_at = $1 WHERE job = $2 AND period = $3 AND owner = $4",
-        )
-        .bind(ms(now))
-        .bind(job)
-        .bind(period)
-        .bind(owner)
-        .execute(&mut *w.tx)
-        .await?;
-        w.tx.commit().await?;
-        Ok(())
     }
 
     /// The latest period for which `job` finished, if any (periods sort as text).
@@ -322,18 +209,6 @@ impl Store {
         .fetch_one(&self.pool)
         .await?;
         Ok(row.try_get("period")?)
-    }
-
-    /// Deletes check results recorded before `before`; returns how many. Timelines, snapshots
-    /// and milestones are kept (they are small).
-    pub async fn prune_results(&self, before: Timestamp) -> Result<u64, StoreError> {
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM check_results WHERE at < $1")
-            .bind(ms(before))
-            .execute(&mut *w.tx)
-            .await?;
-        w.tx.commit().await?;
-        Ok(done.rows_affected())
     }
 
     /// The longest window, in days, of any objective (calendar windows by their longest
@@ -363,4 +238,129 @@ async fn insert_milestone(
         .execute(&mut **tx)
         .await?;
     Ok(done.rows_affected() > 0)
+}
+
+impl Tx {
+    /// Stores one objective's day: its snapshot (replacing a previous run's) and its streak.
+    /// Nothing is stored for an objective deleted meanwhile.
+    pub async fn record_day(&mut self, record: &DayRecord) -> Result<(), StoreError> {
+        let s = &record.snapshot;
+        let exists = sqlx::query("SELECT id FROM objectives WHERE id = $1")
+            .bind(&s.objective_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        if exists.is_none() {
+            return Ok(());
+        }
+        sqlx::query(
+            "INSERT INTO snapshots (objective_id, day, availability, consumed_minutes, remaining_percent, burn_rate, is_breaching, streak_days, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (objective_id, day) DO UPDATE SET availability = excluded.availability, consumed_minutes = excluded.consumed_minutes, remaining_percent = excluded.remaining_percent, burn_rate = excluded.burn_rate, is_breaching = excluded.is_breaching, streak_days = excluded.streak_days, taken_at = excluded.taken_at",
+        )
+        .persistent(false)
+        .bind(&s.objective_id)
+        .bind(&s.day)
+        .bind(s.availability)
+        .bind(s.consumed_minutes)
+        .bind(s.remaining_percent)
+        .bind(s.burn_rate)
+        .bind(i64::from(s.is_breaching))
+        .bind(i64::from(s.streak_days))
+        .bind(ms(s.taken_at))
+        .execute(&mut *self.tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO streaks (objective_id, day, current_days, best_days, base_current, base_best, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (objective_id) DO UPDATE SET day = excluded.day, current_days = excluded.current_days, best_days = excluded.best_days, base_current = excluded.base_current, base_best = excluded.base_best, updated_at = excluded.updated_at",
+        )
+        .bind(&s.objective_id)
+        .bind(&s.day)
+        .bind(i64::from(record.streak.current_days))
+        .bind(i64::from(record.streak.best_days))
+        .bind(i64::from(record.base.current_days))
+        .bind(i64::from(record.base.best_days))
+        .bind(ms(s.taken_at))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Records an achievement unless the system already has it; true if it is new. A new one
+    /// is also a milestone.
+    pub async fn unlock_achievement(
+        &mut self,
+        system_id: &str,
+        kind: AchievementKind,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("INSERT INTO achievements (system_id, kind, unlocked_at) VALUES ($1, $2, $3) ON CONFLICT (system_id, kind) DO NOTHING")
+            .bind(system_id)
+            .bind(kind.as_str())
+            .bind(ms(at))
+            .execute(&mut *self.tx)
+            .await?;
+        let new = done.rows_affected() > 0;
+        if new {
+            insert_milestone(
+                &mut self.tx,
+                "achievement",
+                system_id,
+                None,
+                kind.as_str(),
+                at,
+            )
+            .await?;
+        }
+        Ok(new)
+    }
+
+    /// Records that an objective's streak reached `days` (once per objective and length).
+    pub async fn streak_milestone(
+        &mut self,
+        system_id: &str,
+        objective_id: &str,
+        days: u32,
+        at: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let detail = format!("{objective_id}:{days}_days");
+        let new = insert_milestone(
+            &mut self.tx,
+            "streak",
+            system_id,
+            Some(objective_id),
+            &detail,
+            at,
+        )
+        .await?;
+        Ok(new)
+    }
+
+    /// Deletes check results recorded before `before`; returns how many. Timelines, snapshots
+    /// and milestones are kept (they are small).
+    pub async fn prune_results(&mut self, before: Timestamp) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM check_results WHERE at < $1")
+            .bind(ms(before))
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(done.rows_affected())
+    }
+
+    /// Marks `owner`'s run of `job` for `period` finished.
+    pub async fn finish_job(
+        &mut self,
+        job: &str,
+        period: &str,
+        owner: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE job_runs SET finished_at = $1 WHERE job = $2 AND period = $3 AND owner = $4",
+        )
+        .bind(ms(now))
+        .bind(job)
+        .bind(period)
+        .bind(owner)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
 }

@@ -2,9 +2,12 @@
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Executor, Row};
 
-use crate::{ms, new_id, ts, Check, CheckKind, CheckPatch, NewCheck, Store, StoreError};
+use crate::{
+    ms, new_id, ts, Check, CheckKind, CheckPatch, DeletedCheck, HealthMove, NewCheck, Store,
+    StoreError, Tx,
+};
 
 pub(crate) fn parse_status(s: &str) -> Option<slod_engine::CheckStatus> {
     use slod_engine::CheckStatus::*;
@@ -46,18 +49,17 @@ pub(crate) fn check_from_row(row: &AnyRow) -> Result<Check, sqlx::Error> {
     })
 }
 
-impl Store {
+impl Tx {
     /// Adds a check to a system.
     pub async fn create_check(
-        &self,
+        &mut self,
         system_id: &str,
         new: NewCheck,
         now: Timestamp,
     ) -> Result<Check, StoreError> {
         let now = crate::stored(now);
         let id = new_id();
-        let mut w = self.begin_write().await?;
-        self.lock_system(&mut w, system_id).await?;
+        self.lock_system(system_id).await?;
         sqlx::query(
             "INSERT INTO checks (id, system_id, name, kind, target, interval_seconds, timeout_ms, expect_status_min, expect_status_max, enabled, latest_status, latest_at, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL, NULL, $11, $12)",
@@ -74,9 +76,8 @@ impl Store {
         .bind(i64::from(new.enabled))
         .bind(ms(now))
         .bind(ms(now))
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?;
-        w.tx.commit().await?;
         Ok(Check {
             id,
             system_id: system_id.to_owned(),
@@ -94,13 +95,97 @@ impl Store {
         })
     }
 
+    /// One check as this transaction sees it.
+    pub async fn get_check(&mut self, id: &str) -> Result<Option<Check>, StoreError> {
+        check_by_id(&mut *self.tx, id).await
+    }
+
+    /// Applies `patch`; enabling or disabling a check re-rolls its system's health at `now`.
+    /// A changed probe check is due again at once. Returns the check and how its system's
+    /// health moved.
+    pub async fn update_check(
+        &mut self,
+        id: &str,
+        patch: CheckPatch,
+        now: Timestamp,
+    ) -> Result<(Check, HealthMove), StoreError> {
+        let Some(current) = self.get_check(id).await? else {
+            return Err(StoreError::not_found("check", id));
+        };
+        self.lock_system(&current.system_id).await?;
+        let expect = patch.expect_status.unwrap_or(current.expect_status);
+        sqlx::query(
+            "UPDATE checks SET name = $1, target = $2, interval_seconds = $3, timeout_ms = $4, expect_status_min = $5, expect_status_max = $6, enabled = $7, updated_at = $8, next_probe_at = NULL WHERE id = $9",
+        )
+        .bind(patch.name.unwrap_or(current.name))
+        .bind(patch.target.unwrap_or(current.target))
+        .bind(i64::from(patch.interval_seconds.unwrap_or(current.interval_seconds)))
+        .bind(i64::from(patch.timeout_ms.unwrap_or(current.timeout_ms)))
+        .bind(i64::from(expect[0]))
+        .bind(i64::from(expect[1]))
+        .bind(i64::from(patch.enabled.unwrap_or(current.enabled)))
+        .bind(ms(now))
+        .bind(id)
+        .execute(&mut *self.tx)
+        .await?;
+        let moved = self.reroll_health(&current.system_id, now).await?;
+        let check = self
+            .get_check(id)
+            .await?
+            .ok_or_else(|| StoreError::not_found("check", id))?;
+        Ok((check, moved))
+    }
+
+    /// Deletes a check with its results, timeline and the objectives scoped to it, and
+    /// re-rolls its system's health at `now`. `None` if it did not exist.
+    pub async fn delete_check(
+        &mut self,
+        id: &str,
+        now: Timestamp,
+    ) -> Result<Option<DeletedCheck>, StoreError> {
+        let Some(current) = self.get_check(id).await? else {
+            return Ok(None);
+        };
+        self.lock_system(&current.system_id).await?;
+        let objectives = sqlx::query("SELECT id FROM objectives WHERE health_check_id = $1")
+            .bind(id)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("id"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let deleted = sqlx::query("DELETE FROM checks WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        if deleted.rows_affected() == 0 {
+            return Ok(None);
+        }
+        let health = self.reroll_health(&current.system_id, now).await?;
+        Ok(Some(DeletedCheck {
+            system_id: current.system_id,
+            health,
+            objectives,
+        }))
+    }
+}
+
+/// One check, read through `executor` (the pool, or a transaction).
+async fn check_by_id<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<Check>, StoreError> {
+    let row = sqlx::query("SELECT * FROM checks WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.as_ref().map(check_from_row).transpose()?)
+}
+
+impl Store {
     /// One check, or `None`.
     pub async fn get_check(&self, id: &str) -> Result<Option<Check>, StoreError> {
-        let row = sqlx::query("SELECT * FROM checks WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(check_from_row).transpose()?)
+        check_by_id(&self.pool, id).await
     }
 
     /// The checks of a system, oldest first; `NotFound` if the system does not exist.
@@ -136,7 +221,7 @@ impl Store {
         now: Timestamp,
         next: Timestamp,
     ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
+        let mut w = self.begin().await?;
         let done = sqlx::query(
             "UPDATE checks SET next_probe_at = $1 WHERE id = $2 AND enabled = 1 AND (next_probe_at IS NULL OR next_probe_at <= $3)",
         )
@@ -145,69 +230,7 @@ impl Store {
         .bind(ms(now))
         .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
+        w.commit().await?;
         Ok(done.rows_affected() > 0)
-    }
-
-    /// Applies `patch`; enabling or disabling a check re-rolls its system's health at `now`.
-    /// A changed probe check is due again at once.
-    /// Returns the check and whether the system's health changed.
-    pub async fn update_check(
-        &self,
-        id: &str,
-        patch: CheckPatch,
-        now: Timestamp,
-    ) -> Result<(Check, bool), StoreError> {
-        let Some(current) = self.get_check(id).await? else {
-            return Err(StoreError::not_found("check", id));
-        };
-        let mut w = self.begin_write().await?;
-        self.lock_system(&mut w, &current.system_id).await?;
-        let expect = patch.expect_status.unwrap_or(current.expect_status);
-        sqlx::query(
-            "UPDATE checks SET name = $1, target = $2, interval_seconds = $3, timeout_ms = $4, expect_status_min = $5, expect_status_max = $6, enabled = $7, updated_at = $8, next_probe_at = NULL WHERE id = $9",
-        )
-        .bind(patch.name.unwrap_or(current.name))
-        .bind(patch.target.unwrap_or(current.target))
-        .bind(i64::from(patch.interval_seconds.unwrap_or(current.interval_seconds)))
-        .bind(i64::from(patch.timeout_ms.unwrap_or(current.timeout_ms)))
-        .bind(i64::from(expect[0]))
-        .bind(i64::from(expect[1]))
-        .bind(i64::from(patch.enabled.unwrap_or(current.enabled)))
-        .bind(ms(now))
-        .bind(id)
-        .execute(&mut *w.tx)
-        .await?;
-        let changed = self.reroll_health(&mut w, &current.system_id, now).await?;
-        w.tx.commit().await?;
-        let check = self
-            .get_check(id)
-            .await?
-            .ok_or_else(|| StoreError::not_found("check", id))?;
-        Ok((check, changed))
-    }
-
-    /// Deletes a check with its results and timeline, and re-rolls its system's health at `now`.
-    /// Returns the system id if the check existed, with whether the system's health changed.
-    pub async fn delete_check(
-        &self,
-        id: &str,
-        now: Timestamp,
-    ) -> Result<Option<(String, bool)>, StoreError> {
-        let Some(current) = self.get_check(id).await? else {
-            return Ok(None);
-        };
-        let mut w = self.begin_write().await?;
-        self.lock_system(&mut w, &current.system_id).await?;
-        let deleted = sqlx::query("DELETE FROM checks WHERE id = $1")
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
-        if deleted.rows_affected() == 0 {
-            return Ok(None);
-        }
-        let changed = self.reroll_health(&mut w, &current.system_id, now).await?;
-        w.tx.commit().await?;
-        Ok(Some((current.system_id, changed)))
     }
 }

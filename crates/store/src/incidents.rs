@@ -6,11 +6,13 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::membership::{link_systems, parse_cursor, require_systems, Membership};
+use crate::membership::{
+    link_systems, one_with_systems, page_with_systems, parse_cursor, require_systems, Membership,
+};
 use crate::systems::Page;
 use crate::{
     ms, new_id, ts, HealthMove, Incident, IncidentFilter, IncidentStatus, NewIncident, Store,
-    StoreError, WriteTx, MAX_PAGE,
+    StoreError, Tx, MAX_PAGE,
 };
 
 /// How incidents are read with their systems.
@@ -39,11 +41,11 @@ fn incident_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Incident, 
     })
 }
 
-impl Store {
+impl Tx {
     /// Opens an incident. With `healthOverride`, each of its systems turns unhealthy at `now`
     /// (an interval opens with `source: incident` unless one is already open).
     pub async fn open_incident(
-        &self,
+        &mut self,
         new: &NewIncident,
         now: Timestamp,
     ) -> Result<(Incident, Vec<HealthMove>), StoreError> {
@@ -51,22 +53,20 @@ impl Store {
         let mut systems = new.system_ids.clone();
         systems.sort_unstable();
         systems.dedup();
-        let mut w = self.begin_write().await?;
-        require_systems(&mut w, &systems).await?;
+        require_systems(self, &systems).await?;
         sqlx::query("INSERT INTO incidents (id, title, health_override, opened_at, resolved_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $4)")
             .bind(&id)
             .bind(&new.title)
             .bind(i64::from(new.health_override))
             .bind(ms(now))
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        link_systems(&mut w, &INCIDENTS, &id, &systems).await?;
+        link_systems(self, &INCIDENTS, &id, &systems).await?;
         let moves = if new.health_override {
-            self.reroll_all(&mut w, &systems, now).await?
+            self.reroll_all(&systems, now).await?
         } else {
             Vec::new()
         };
-        w.tx.commit().await?;
         let incident = self
             .get_incident(&id)
             .await?
@@ -78,33 +78,35 @@ impl Store {
     /// healthy: resolving cannot end an outage the checks still see. Resolving twice keeps the
     /// first time and moves nothing. `None` if it does not exist.
     pub async fn resolve_incident(
-        &self,
+        &mut self,
         id: &str,
         now: Timestamp,
     ) -> Result<Option<(Incident, Vec<HealthMove>)>, StoreError> {
         let Some(current) = self.get_incident(id).await? else {
             return Ok(None);
         };
-        let mut w = self.begin_write().await?;
         let done = sqlx::query("UPDATE incidents SET resolved_at = $1, updated_at = $1 WHERE id = $2 AND resolved_at IS NULL")
             .bind(ms(now))
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
         let moves = if done.rows_affected() > 0 && current.health_override {
-            self.reroll_all(&mut w, &current.system_ids, now).await?
+            self.reroll_all(&current.system_ids, now).await?
         } else {
             Vec::new()
         };
-        w.tx.commit().await?;
         Ok(self.get_incident(id).await?.map(|i| (i, moves)))
+    }
+
+    /// One incident as this transaction sees it.
+    pub async fn get_incident(&mut self, id: &str) -> Result<Option<Incident>, StoreError> {
+        incident_in(&mut self.tx, id).await
     }
 
     /// Locks each system (in id order, so concurrent callers cannot deadlock) and re-rolls its
     /// health at `now`.
     async fn reroll_all(
-        &self,
-        w: &mut WriteTx<'_>,
+        &mut self,
         systems: &[String],
         now: Timestamp,
     ) -> Result<Vec<HealthMove>, StoreError> {
@@ -112,25 +114,29 @@ impl Store {
         sorted.sort_unstable();
         let mut moves = Vec::with_capacity(sorted.len());
         for system in sorted {
-            self.lock_system(w, &system).await?;
-            let (before, after, timeline_changed) = self.reroll_health_at(w, &system, now).await?;
-            moves.push(HealthMove {
-                system_id: system,
-                before,
-                after,
-                timeline_changed,
-            });
+            self.lock_system(&system).await?;
+            moves.push(self.reroll_health(&system, now).await?);
         }
         Ok(moves)
     }
+}
 
+/// One incident read on `conn`.
+async fn incident_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<Incident>, StoreError> {
+    let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    one_with_systems(conn, &INCIDENTS, row, id).await
+}
+
+impl Store {
     /// One incident.
     pub async fn get_incident(&self, id: &str) -> Result<Option<Incident>, StoreError> {
-        let row = sqlx::query("SELECT * FROM incidents WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        self.one_with_systems(&INCIDENTS, row, id).await
+        incident_in(&mut *self.pool.acquire().await?, id).await
     }
 
     /// Incidents matching `filter`, latest opened first, `limit` at a time after `cursor`.
@@ -159,6 +165,6 @@ impl Store {
             .bind(limit as i64 + 1)
             .fetch_all(&self.pool)
             .await?;
-        self.page_with_systems(&INCIDENTS, rows, limit).await
+        page_with_systems(&mut *self.pool.acquire().await?, &INCIDENTS, rows, limit).await
     }
 }

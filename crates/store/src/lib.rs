@@ -28,7 +28,7 @@ use std::time::Duration;
 use jiff::Timestamp;
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, OwnedMutexGuard};
 
 pub use bookkeeping::DayRecord;
 pub use model::*;
@@ -53,6 +53,21 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether the database could not be reached (rather than refusing this statement): the
+    /// caller may answer "unavailable, try again" instead of "internal error".
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Io(_)
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::WorkerCrashed
+            )
+        )
+    }
+
     pub(crate) fn not_found(kind: &'static str, id: &str) -> Self {
         StoreError::NotFound {
             kind,
@@ -83,15 +98,50 @@ pub struct StoreOptions {
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    /// The PostgreSQL schema slod's tables live in, when one was chosen.
+    schema: Option<String>,
     /// SQLite only: serializes write transactions (SQLite has one writer anyway; taking turns
     /// here avoids busy errors instead of retrying them).
     write_lock: Option<Arc<Mutex<()>>>,
 }
 
-/// A write transaction; on SQLite it also holds the write lock.
-pub(crate) struct WriteTx<'a> {
+/// A write transaction. Every change to stored data is a method of `Tx`, so the caller decides
+/// what one unit of work is (one API call, one applied config, one alert transition) and
+/// commits it once; dropping a `Tx` without [`Tx::commit`] rolls everything back. On SQLite it
+/// also holds the process's write lock until it ends.
+pub struct Tx {
     pub(crate) tx: Transaction<'static, Any>,
-    _turn: Option<MutexGuard<'a, ()>>,
+    pub(crate) backend: Backend,
+    _turn: Option<OwnedMutexGuard<()>>,
+}
+
+impl Tx {
+    /// Makes every change of this transaction durable and visible at once.
+    pub async fn commit(self) -> Result<(), StoreError> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The backend the transaction runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Serializes writes to one system's timeline: a row lock on PostgreSQL (holds across
+    /// replicas); on SQLite the write lock is already held. Fails if the system is gone.
+    pub(crate) async fn lock_system(&mut self, system_id: &str) -> Result<(), StoreError> {
+        let sql = match self.backend {
+            Backend::Postgres => "SELECT id FROM systems WHERE id = $1 FOR UPDATE",
+            Backend::Sqlite => "SELECT id FROM systems WHERE id = $1",
+        };
+        let found = sqlx::query(sql)
+            .bind(system_id)
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        found
+            .map(|_| ())
+            .ok_or_else(|| StoreError::not_found("system", system_id))
+    }
 }
 
 pub(crate) fn ms(t: Timestamp) -> i64 {
@@ -191,6 +241,7 @@ impl Store {
         Ok(Store {
             pool,
             backend,
+            schema: options.pg_schema.filter(|_| backend == Backend::Postgres),
             write_lock,
         })
     }
@@ -198,6 +249,11 @@ impl Store {
     /// The backend behind this store.
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// The PostgreSQL schema slod's tables live in, if one was chosen.
+    pub fn pg_schema(&self) -> Option<&str> {
+        self.schema.as_deref()
     }
 
     /// Whether the database answers.
@@ -216,36 +272,20 @@ impl Store {
     /// and then writes fails at once with SQLITE_BUSY when another connection to the file (a
     /// `slod jobs run` beside a running service, say) committed in between, a conflict the
     /// in-process lock cannot see.
-    pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
+    pub async fn begin(&self) -> Result<Tx, StoreError> {
         let turn = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
+            Some(lock) => Some(lock.clone().lock_owned().await),
             None => None,
         };
         let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
         };
-        Ok(WriteTx { tx, _turn: turn })
-    }
-
-    /// Serializes writes to one system's timeline within `tx`: a row lock on PostgreSQL (holds
-    /// across replicas); on SQLite the write lock is already held. Fails if the system is gone.
-    pub(crate) async fn lock_system(
-        &self,
-        tx: &mut WriteTx<'_>,
-        system_id: &str,
-    ) -> Result<(), StoreError> {
-        let sql = match self.backend {
-            Backend::Postgres => "SELECT id FROM systems WHERE id = $1 FOR UPDATE",
-            Backend::Sqlite => "SELECT id FROM systems WHERE id = $1",
-        };
-        let found = sqlx::query(sql)
-            .bind(system_id)
-            .fetch_optional(&mut *tx.tx)
-            .await?;
-        found
-            .map(|_| ())
-            .ok_or_else(|| StoreError::not_found("system", system_id))
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+            _turn: turn,
+        })
     }
 }
 

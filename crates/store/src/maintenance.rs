@@ -8,11 +8,13 @@ use slod_engine::{MaintenanceStatus, MaintenanceWindow};
 use sqlx::any::AnyRow;
 use sqlx::Row;
 
-use crate::membership::{link_systems, parse_cursor, require_systems, Membership};
+use crate::membership::{
+    link_systems, one_with_systems, page_with_systems, parse_cursor, require_systems, Membership,
+};
 use crate::objectives::placeholders;
 use crate::systems::Page;
 use crate::{
-    ms, new_id, stored, ts, Maintenance, MaintenanceFilter, NewMaintenance, Store, StoreError,
+    ms, new_id, stored, ts, Maintenance, MaintenanceFilter, NewMaintenance, Store, StoreError, Tx,
     MAX_PAGE,
 };
 
@@ -39,10 +41,10 @@ fn maintenance_from_row(row: &AnyRow, system_ids: Vec<String>) -> Result<Mainten
     Ok(m.at(Timestamp::now()))
 }
 
-impl Store {
+impl Tx {
     /// Records a maintenance window (it may lie in the past).
     pub async fn create_maintenance(
-        &self,
+        &mut self,
         new: &NewMaintenance,
         now: Timestamp,
     ) -> Result<Maintenance, StoreError> {
@@ -50,18 +52,16 @@ impl Store {
         let mut systems = new.system_ids.clone();
         systems.sort_unstable();
         systems.dedup();
-        let mut w = self.begin_write().await?;
-        require_systems(&mut w, &systems).await?;
+        require_systems(self, &systems).await?;
         sqlx::query("INSERT INTO maintenances (id, title, start_at, end_at, cancelled_at, created_at, updated_at) VALUES ($1, $2, $3, $4, NULL, $5, $5)")
             .bind(&id)
             .bind(&new.title)
             .bind(ms(new.start_at))
             .bind(ms(new.end_at))
             .bind(ms(now))
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        link_systems(&mut w, &WINDOWS, &id, &systems).await?;
-        w.tx.commit().await?;
+        link_systems(self, &WINDOWS, &id, &systems).await?;
         Ok(Maintenance {
             id,
             title: new.title.clone(),
@@ -79,27 +79,35 @@ impl Store {
     /// Cancels a window (it then never counts, also for the past). Cancelling twice keeps the
     /// first time. `None` if it does not exist.
     pub async fn cancel_maintenance(
-        &self,
+        &mut self,
         id: &str,
         now: Timestamp,
     ) -> Result<Option<Maintenance>, StoreError> {
-        let mut w = self.begin_write().await?;
         sqlx::query("UPDATE maintenances SET cancelled_at = $1, updated_at = $1 WHERE id = $2 AND cancelled_at IS NULL")
             .bind(ms(now))
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        w.tx.commit().await?;
-        self.get_maintenance(id).await
+        maintenance_in(&mut self.tx, id).await
     }
+}
 
+/// One maintenance window read on `conn`.
+async fn maintenance_in(
+    conn: &mut sqlx::AnyConnection,
+    id: &str,
+) -> Result<Option<Maintenance>, StoreError> {
+    let row = sqlx::query("SELECT * FROM maintenances WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    one_with_systems(conn, &WINDOWS, row, id).await
+}
+
+impl Store {
     /// One maintenance window.
     pub async fn get_maintenance(&self, id: &str) -> Result<Option<Maintenance>, StoreError> {
-        let row = sqlx::query("SELECT * FROM maintenances WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        self.one_with_systems(&WINDOWS, row, id).await
+        maintenance_in(&mut *self.pool.acquire().await?, id).await
     }
 
     /// Windows matching `filter`, latest start first, `limit` at a time after `cursor`.
@@ -124,7 +132,7 @@ impl Store {
             .bind(limit as i64 + 1)
             .fetch_all(&self.pool)
             .await?;
-        self.page_with_systems(&WINDOWS, rows, limit).await
+        page_with_systems(&mut *self.pool.acquire().await?, &WINDOWS, rows, limit).await
     }
 
     /// The windows (cancelled ones included, flagged) of each listed system that end after

@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
+use sqlx::AnyConnection;
 use sqlx::Row;
 
 use crate::objectives::{placeholders, IN_CHUNK};
 use crate::systems::Page;
-use crate::{ms, Store, StoreError, WriteTx};
+use crate::{ms, StoreError, Tx};
 
 /// How one kind of record is read.
 pub(crate) struct Membership<T> {
@@ -49,7 +50,7 @@ pub(crate) fn parse_cursor(cursor: Option<&str>) -> (i64, String) {
 
 /// Fails with `invalid_input` on `systemIds` unless every id (sorted, deduplicated) names a
 /// system; one query.
-pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Result<(), StoreError> {
+pub(crate) async fn require_systems(w: &mut Tx, ids: &[String]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -78,7 +79,7 @@ pub(crate) async fn require_systems(w: &mut WriteTx<'_>, ids: &[String]) -> Resu
 
 /// Links record `id` to each of `systems`.
 pub(crate) async fn link_systems(
-    w: &mut WriteTx<'_>,
+    w: &mut Tx,
     kind: &Membership<impl Sized>,
     id: &str,
     systems: &[String],
@@ -97,78 +98,76 @@ pub(crate) async fn link_systems(
     Ok(())
 }
 
-impl Store {
-    /// The record in `row` (if any) with its systems.
-    pub(crate) async fn one_with_systems<T>(
-        &self,
-        kind: &Membership<T>,
-        row: Option<AnyRow>,
-        id: &str,
-    ) -> Result<Option<T>, StoreError> {
-        let Some(row) = row else {
-            return Ok(None);
-        };
-        let mut systems = self.members(kind, &[id.to_owned()]).await?;
-        Ok(Some((kind.from_row)(
-            &row,
-            systems.remove(id).unwrap_or_default(),
-        )?))
-    }
+/// The record in `row` (if any) with its systems.
+pub(crate) async fn one_with_systems<T>(
+    conn: &mut AnyConnection,
+    kind: &Membership<T>,
+    row: Option<AnyRow>,
+    id: &str,
+) -> Result<Option<T>, StoreError> {
+    let Some(row) = row else {
+        return Ok(None);
+    };
+    let mut systems = members(conn, kind, &[id.to_owned()]).await?;
+    Ok(Some((kind.from_row)(
+        &row,
+        systems.remove(id).unwrap_or_default(),
+    )?))
+}
 
-    /// A page of records from `rows` (fetched with `LIMIT limit + 1`), with their systems.
-    pub(crate) async fn page_with_systems<T>(
-        &self,
-        kind: &Membership<T>,
-        rows: Vec<AnyRow>,
-        limit: usize,
-    ) -> Result<Page<T>, StoreError> {
-        let more = rows.len() > limit;
-        let rows = &rows[..rows.len().min(limit)];
-        let ids = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut members = self.members(kind, &ids).await?;
-        let items = rows
-            .iter()
-            .zip(&ids)
-            .map(|(row, id)| (kind.from_row)(row, members.remove(id).unwrap_or_default()))
-            .collect::<Result<Vec<_>, _>>()?;
-        let next_cursor = more
-            .then(|| {
-                items.last().map(|item| {
-                    let (at, id) = (kind.key)(item);
-                    format!("{}:{id}", ms(at))
-                })
+/// A page of records from `rows` (fetched with `LIMIT limit + 1`), with their systems.
+pub(crate) async fn page_with_systems<T>(
+    conn: &mut AnyConnection,
+    kind: &Membership<T>,
+    rows: Vec<AnyRow>,
+    limit: usize,
+) -> Result<Page<T>, StoreError> {
+    let more = rows.len() > limit;
+    let rows = &rows[..rows.len().min(limit)];
+    let ids = rows
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut members = members(conn, kind, &ids).await?;
+    let items = rows
+        .iter()
+        .zip(&ids)
+        .map(|(row, id)| (kind.from_row)(row, members.remove(id).unwrap_or_default()))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = more
+        .then(|| {
+            items.last().map(|item| {
+                let (at, id) = (kind.key)(item);
+                format!("{}:{id}", ms(at))
             })
-            .flatten();
-        Ok(Page { items, next_cursor })
-    }
+        })
+        .flatten();
+    Ok(Page { items, next_cursor })
+}
 
-    /// The sorted member systems of each listed record.
-    async fn members<T>(
-        &self,
-        kind: &Membership<T>,
-        ids: &[String],
-    ) -> Result<HashMap<String, Vec<String>>, StoreError> {
-        let mut out: HashMap<String, Vec<String>> = HashMap::new();
-        for chunk in ids.chunks(IN_CHUNK) {
-            let sql = format!(
-                "SELECT {column}, system_id FROM {table} WHERE {column} IN ({}) ORDER BY system_id",
-                placeholders(1, chunk.len()),
-                column = kind.column,
-                table = kind.table,
-            );
-            let mut query = sqlx::query(&sql);
-            for id in chunk {
-                query = query.bind(id);
-            }
-            for row in query.fetch_all(&self.pool).await? {
-                out.entry(row.try_get(kind.column)?)
-                    .or_default()
-                    .push(row.try_get("system_id")?);
-            }
+/// The sorted member systems of each listed record.
+async fn members<T>(
+    conn: &mut AnyConnection,
+    kind: &Membership<T>,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<String>>, StoreError> {
+    let mut out: HashMap<String, Vec<String>> = HashMap::new();
+    for chunk in ids.chunks(IN_CHUNK) {
+        let sql = format!(
+            "SELECT {column}, system_id FROM {table} WHERE {column} IN ({}) ORDER BY system_id",
+            placeholders(1, chunk.len()),
+            column = kind.column,
+            table = kind.table,
+        );
+        let mut query = sqlx::query(&sql);
+        for id in chunk {
+            query = query.bind(id);
         }
-        Ok(out)
+        for row in query.fetch_all(&mut *conn).await? {
+            out.entry(row.try_get(kind.column)?)
+                .or_default()
+                .push(row.try_get("system_id")?);
+        }
     }
+    Ok(out)
 }

@@ -43,7 +43,7 @@ impl Store {
     /// Applies every migration not yet applied; safe to run from several replicas at once.
     /// Returns the versions it applied.
     pub async fn migrate(&self) -> Result<Vec<i64>, StoreError> {
-        let mut tx = self.begin_write().await?;
+        let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {
             sqlx::query("SELECT pg_advisory_xact_lock($1)")
                 .bind(MIGRATION_LOCK_KEY)
@@ -79,7 +79,7 @@ impl Store {
             .await?;
             done.push(version);
         }
-        tx.tx.commit().await?;
+        tx.commit().await?;
         Ok(done)
     }
 }

@@ -146,12 +146,28 @@ pub struct NewResult {
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ingested {
     pub accepted: usize,
+    /// How the check's system's health and timeline moved, as the transaction saw it.
+    pub health: HealthMove,
+}
+
+/// What deleting a system removed or changed.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct DeletedSystem {
+    /// Its objectives, deleted with it.
+    pub objectives: Vec<String>,
+    /// The incidents that named it (they name it no more).
+    pub incidents: Vec<String>,
+    /// The maintenance windows that named it (they name it no more).
+    pub maintenances: Vec<String>,
+}
+
+/// What deleting a check removed, and how its system's health moved.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeletedCheck {
     pub system_id: String,
-    pub health_before: Health,
-    pub health_after: Health,
-    /// Whether the system's or the check's timeline changed (an interval opened, closed or got
-    /// worse): objectives reading them must be recomputed.
-    pub timeline_changed: bool,
+    pub health: HealthMove,
+    /// The objectives scoped to the check, deleted with it.
+    pub objectives: Vec<String>,
 }
 
 /// One check's part in its system's health.
@@ -337,6 +353,18 @@ pub struct HealthMove {
     pub after: Health,
     /// Whether its timeline changed (an interval opened, closed, or changed source).
     pub timeline_changed: bool,
+}
+
+impl HealthMove {
+    /// Whether anything an objective or a health view reads moved.
+    pub fn moved(&self) -> bool {
+        self.timeline_changed || self.before != self.after
+    }
+
+    /// The new rolled-up health, when it differs from the old one.
+    pub fn changed_health(&self) -> Option<Health> {
+        (self.before != self.after).then_some(self.after)
+    }
 }
 
 /// How an objective stood at the end of one UTC day.

@@ -5,11 +5,11 @@ use std::collections::HashMap;
 use jiff::Timestamp;
 use slod_engine::{BurnRateThresholds, DependencyExclusion, DownInterval, Objective, WindowKind};
 use sqlx::any::AnyRow;
-use sqlx::Row;
+use sqlx::{Any, Executor, Row};
 
 use crate::results::interval_from_row;
 use crate::systems::Page;
-use crate::{ms, ts, Store, StoreError, MAX_PAGE};
+use crate::{ms, ts, Store, StoreError, Tx, MAX_PAGE};
 
 /// Most ids bound in one `IN (...)` list.
 pub(crate) const IN_CHUNK: usize = 500;
@@ -109,9 +109,9 @@ pub struct TimelineSet {
     pub checks: HashMap<String, Vec<DownInterval>>,
 }
 
-impl Store {
+impl Tx {
     /// Validates the references of `o` (its system, and its check belonging to that system).
-    async fn check_objective_refs(&self, o: &Objective) -> Result<(), StoreError> {
+    async fn check_objective_refs(&mut self, o: &Objective) -> Result<(), StoreError> {
         if self.get_system(&o.system_id).await?.is_none() {
             return Err(StoreError::Invalid {
                 field: "systemId".into(),
@@ -122,7 +122,7 @@ impl Store {
             let found = sqlx::query("SELECT id FROM checks WHERE id = $1 AND system_id = $2")
                 .bind(check)
                 .bind(&o.system_id)
-                .fetch_optional(&self.pool)
+                .fetch_optional(&mut *self.tx)
                 .await?;
             if found.is_none() {
                 return Err(StoreError::Invalid {
@@ -135,9 +135,8 @@ impl Store {
     }
 
     /// Stores a new objective (already validated by the engine's rules).
-    pub async fn create_objective(&self, o: &Objective) -> Result<Objective, StoreError> {
+    pub async fn create_objective(&mut self, o: &Objective) -> Result<Objective, StoreError> {
         self.check_objective_refs(o).await?;
-        let mut w = self.begin_write().await?;
         let insert = sqlx::query(
             "INSERT INTO objectives (id, system_id, health_check_id, name, target, window_days, window_kind, time_zone, dependency_exclusion, excluded_dependency_ids, exclude_maintenance, warning_percent, critical_percent, fast_burn_multiplier, created_at, updated_at)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
@@ -147,18 +146,16 @@ impl Store {
         bind_definition(insert, o)
             .bind(ms(o.created_at))
             .bind(ms(o.updated_at))
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        w.tx.commit().await?;
-        self.get_objective(&o.id)
+        objective_by_id(&mut *self.tx, &o.id)
             .await?
             .ok_or_else(|| StoreError::not_found("objective", &o.id))
     }
 
     /// Replaces the definition of an existing objective (its id and system never change).
-    pub async fn update_objective(&self, o: &Objective) -> Result<Objective, StoreError> {
+    pub async fn update_objective(&mut self, o: &Objective) -> Result<Objective, StoreError> {
         self.check_objective_refs(o).await?;
-        let mut w = self.begin_write().await?;
         let update = sqlx::query(
             "UPDATE objectives SET health_check_id = $1, name = $2, target = $3, window_days = $4, window_kind = $5, time_zone = $6, dependency_exclusion = $7, excluded_dependency_ids = $8, exclude_maintenance = $9, warning_percent = $10, critical_percent = $11, fast_burn_multiplier = $12, updated_at = $13
              WHERE id = $14 AND system_id = $15",
@@ -167,24 +164,50 @@ impl Store {
             .bind(ms(o.updated_at))
             .bind(&o.id)
             .bind(&o.system_id)
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::not_found("objective", &o.id));
         }
-        w.tx.commit().await?;
-        self.get_objective(&o.id)
+        objective_by_id(&mut *self.tx, &o.id)
             .await?
             .ok_or_else(|| StoreError::not_found("objective", &o.id))
     }
 
+    /// Deletes an objective; returns its system id if it existed.
+    pub async fn delete_objective(&mut self, id: &str) -> Result<Option<String>, StoreError> {
+        let Some(o) = objective_by_id(&mut *self.tx, id).await? else {
+            return Ok(None);
+        };
+        let done = sqlx::query("DELETE FROM objectives WHERE id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok((done.rows_affected() > 0).then_some(o.system_id))
+    }
+
+    /// One objective as this transaction sees it.
+    pub async fn get_objective(&mut self, id: &str) -> Result<Option<Objective>, StoreError> {
+        objective_by_id(&mut *self.tx, id).await
+    }
+}
+
+/// One objective, read through `executor` (the pool, or a transaction).
+async fn objective_by_id<'e>(
+    executor: impl Executor<'e, Database = Any>,
+    id: &str,
+) -> Result<Option<Objective>, StoreError> {
+    let row = sqlx::query("SELECT * FROM objectives WHERE id = $1")
+        .bind(id)
+        .fetch_optional(executor)
+        .await?;
+    Ok(row.as_ref().map(objective_from_row).transpose()?)
+}
+
+impl Store {
     /// One objective, or `None`.
     pub async fn get_objective(&self, id: &str) -> Result<Option<Objective>, StoreError> {
-        let row = sqlx::query("SELECT * FROM objectives WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(row.as_ref().map(objective_from_row).transpose()?)
+        objective_by_id(&self.pool, id).await
     }
 
     /// Objectives ordered by id, a page at a time.
@@ -230,20 +253,6 @@ impl Store {
             }
         }
         Ok(out)
-    }
-
-    /// Deletes an objective; returns its system id if it existed.
-    pub async fn delete_objective(&self, id: &str) -> Result<Option<String>, StoreError> {
-        let Some(o) = self.get_objective(id).await? else {
-            return Ok(None);
-        };
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query("DELETE FROM objectives WHERE id = $1")
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
-        w.tx.commit().await?;
-        Ok((done.rows_affected() > 0).then_some(o.system_id))
     }
 
     /// The down intervals (ending after `since`, or open) of the listed systems and checks.

@@ -15,7 +15,8 @@ use sqlx::Row;
 
 use crate::checks::{check_from_row, parse_status};
 use crate::{
-    ms, ts, CheckHealth, CheckResult, Ingested, NewResult, Store, StoreError, SystemHealth, WriteTx,
+    ms, ts, CheckHealth, CheckResult, HealthMove, Ingested, NewResult, Store, StoreError,
+    SystemHealth, Tx,
 };
 
 /// How far in the future a result's `at` may lie (clock skew between agent and server).
@@ -70,7 +71,7 @@ struct Timeline {
 }
 
 impl Timeline {
-    async fn load(w: &mut WriteTx<'_>, system_id: &str) -> Result<Timeline, StoreError> {
+    async fn load(w: &mut Tx, system_id: &str) -> Result<Timeline, StoreError> {
         let mut checks = HashMap::new();
         for row in sqlx::query("SELECT id, enabled, latest_status FROM checks WHERE system_id = $1")
             .bind(system_id)
@@ -143,7 +144,7 @@ impl Timeline {
 
     /// Applies `transition` to one timeline (a check's, or the system's when `check` is `None`).
     async fn apply(
-        w: &mut WriteTx<'_>,
+        w: &mut Tx,
         system_id: &str,
         check: Option<&str>,
         open: &mut Option<Open>,
@@ -194,7 +195,7 @@ impl Timeline {
     /// Re-rolls the system's health and moves its timeline at `at` (never before its previous
     /// transition). While an override incident is open, an interval it opened, or one it keeps
     /// open after the checks recovered, is marked `source: incident`.
-    async fn reroll(&mut self, w: &mut WriteTx<'_>, at: i64) -> Result<(), StoreError> {
+    async fn reroll(&mut self, w: &mut Tx, at: i64) -> Result<(), StoreError> {
         let states: Vec<CheckState> = self.checks.values().copied().collect();
         let checks_say = rollup(&states, false);
         let health = rollup(&states, self.incident_override);
@@ -247,7 +248,7 @@ impl Timeline {
         Ok(())
     }
 
-    async fn save(&self, w: &mut WriteTx<'_>) -> Result<(), StoreError> {
+    async fn save(&self, w: &mut Tx) -> Result<(), StoreError> {
         sqlx::query("UPDATE system_health SET status = $1, since = $2, last_transition = $3 WHERE system_id = $4")
             .bind(health_str(self.health))
             .bind(self.since)
@@ -259,25 +260,25 @@ impl Timeline {
     }
 }
 
-impl Store {
+impl Tx {
     /// Records `results` of a check, in time order, and moves the health timelines.
     ///
     /// A result older than the check's latest (or than the one before it in the batch) is a
     /// conflict, and so is one more than a minute in the future; either way nothing is recorded.
     pub async fn record_results(
-        &self,
+        &mut self,
         check_id: &str,
         results: &[NewResult],
         now: Timestamp,
     ) -> Result<Ingested, StoreError> {
         let system_id: String = sqlx::query("SELECT system_id FROM checks WHERE id = $1")
             .bind(check_id)
-            .fetch_optional(&self.pool)
+            .fetch_optional(&mut *self.tx)
             .await?
             .ok_or_else(|| StoreError::not_found("check", check_id))?
             .try_get("system_id")?;
-        let mut w = self.begin_write().await?;
-        self.lock_system(&mut w, &system_id).await?;
+        self.lock_system(&system_id).await?;
+        let w = self;
         // Read under the lock: another writer may have moved the check meanwhile.
         let check_row = sqlx::query("SELECT latest_at FROM checks WHERE id = $1")
             .bind(check_id)
@@ -306,7 +307,7 @@ impl Store {
             times.push(at);
         }
 
-        let mut timeline = Timeline::load(&mut w, &system_id).await?;
+        let mut timeline = Timeline::load(w, &system_id).await?;
         let health_before = timeline.health;
         for (result, &at) in results.iter().zip(&times) {
             // Not cached as a prepared statement: through the Any driver, PostgreSQL keeps the
@@ -324,16 +325,7 @@ impl Store {
             let mut open = timeline.check_open.remove(check_id);
             let change = transition(open.map(|o| o.worst), result.status.into());
             let source = DownSource::Healthcheck;
-            if Timeline::apply(
-                &mut w,
-                &system_id,
-                Some(check_id),
-                &mut open,
-                change,
-                at,
-                source,
-            )
-            .await?
+            if Timeline::apply(w, &system_id, Some(check_id), &mut open, change, at, source).await?
             {
                 timeline.changed = true;
             }
@@ -343,7 +335,7 @@ impl Store {
             if let Some(state) = timeline.checks.get_mut(check_id) {
                 state.latest = Some(result.status);
             }
-            timeline.reroll(&mut w, at).await?;
+            timeline.reroll(w, at).await?;
         }
         if let (Some(last), Some(&at)) = (results.last(), times.last()) {
             sqlx::query("UPDATE checks SET latest_status = $1, latest_at = $2 WHERE id = $3")
@@ -353,44 +345,39 @@ impl Store {
                 .execute(&mut *w.tx)
                 .await?;
         }
-        timeline.save(&mut w).await?;
-        w.tx.commit().await?;
+        timeline.save(w).await?;
         Ok(Ingested {
             accepted: results.len(),
-            system_id,
-            health_before,
-            health_after: timeline.health,
-            timeline_changed: timeline.changed,
+            health: HealthMove {
+                system_id,
+                before: health_before,
+                after: timeline.health,
+                timeline_changed: timeline.changed,
+            },
         })
     }
 
-    /// Re-rolls a system's health at `now` after its set of checks changed (a check deleted,
-    /// enabled or disabled). Returns whether its health or timeline changed.
+    /// Re-rolls a system's health at `now` (the caller holds its lock) after its set of
+    /// checks or its override incidents changed. Returns how it moved.
     pub(crate) async fn reroll_health(
-        &self,
-        w: &mut WriteTx<'_>,
+        &mut self,
         system_id: &str,
         now: Timestamp,
-    ) -> Result<bool, StoreError> {
-        let (before, after, changed) = self.reroll_health_at(w, system_id, now).await?;
-        Ok(changed || after != before)
-    }
-
-    /// Re-rolls a system's health at `now` (the caller holds its lock). Returns its health
-    /// before and after, and whether its timeline changed.
-    pub(crate) async fn reroll_health_at(
-        &self,
-        w: &mut WriteTx<'_>,
-        system_id: &str,
-        now: Timestamp,
-    ) -> Result<(Health, Health, bool), StoreError> {
-        let mut timeline = Timeline::load(w, system_id).await?;
+    ) -> Result<HealthMove, StoreError> {
+        let mut timeline = Timeline::load(self, system_id).await?;
         let before = timeline.health;
-        timeline.reroll(w, ms(now)).await?;
-        timeline.save(w).await?;
-        Ok((before, timeline.health, timeline.changed))
+        timeline.reroll(self, ms(now)).await?;
+        timeline.save(self).await?;
+        Ok(HealthMove {
+            system_id: system_id.to_owned(),
+            before,
+            after: timeline.health,
+            timeline_changed: timeline.changed,
+        })
     }
+}
 
+impl Store {
     /// A check's results in `[from, to]`, newest first, at most `limit`.
     pub async fn list_results(
         &self,

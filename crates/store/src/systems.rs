@@ -4,9 +4,10 @@ use std::collections::{BTreeSet, HashMap};
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
-use sqlx::{Any, Row, Transaction};
+use sqlx::AnyConnection;
+use sqlx::Row;
 
-use crate::{ms, new_id, ts, NewSystem, Store, StoreError, System, SystemPatch};
+use crate::{ms, new_id, ts, DeletedSystem, NewSystem, Store, StoreError, System, SystemPatch, Tx};
 
 /// Most items a list returns at once.
 pub const MAX_PAGE: usize = 1000;
@@ -31,10 +32,10 @@ fn system_from_row(row: &AnyRow, depends_on: Vec<String>) -> Result<System, sqlx
 
 /// Every dependency edge, as system -> upstreams.
 pub(crate) async fn all_edges(
-    tx: &mut Transaction<'static, Any>,
+    conn: &mut AnyConnection,
 ) -> Result<HashMap<String, Vec<String>>, StoreError> {
     let rows = sqlx::query("SELECT system_id, depends_on FROM system_dependencies")
-        .fetch_all(&mut **tx)
+        .fetch_all(&mut *conn)
         .await?;
     let mut edges: HashMap<String, Vec<String>> = HashMap::new();
     for row in rows {
@@ -61,12 +62,11 @@ fn reaches(edges: &HashMap<String, Vec<String>>, from: &str, to: &str) -> bool {
     false
 }
 
-impl Store {
+impl Tx {
     /// Checks that every dependency exists and that `system_id -> deps` closes no cycle, then
     /// replaces the system's edges.
     async fn set_dependencies(
-        &self,
-        tx: &mut Transaction<'static, Any>,
+        &mut self,
         system_id: &str,
         deps: &BTreeSet<String>,
     ) -> Result<(), StoreError> {
@@ -78,7 +78,7 @@ impl Store {
             }
             let exists = sqlx::query("SELECT id FROM systems WHERE id = $1")
                 .bind(dep)
-                .fetch_optional(&mut **tx)
+                .fetch_optional(&mut *self.tx)
                 .await?;
             if exists.is_none() {
                 return Err(StoreError::Invalid {
@@ -87,7 +87,7 @@ impl Store {
                 });
             }
         }
-        let mut edges = all_edges(tx).await?;
+        let mut edges = all_edges(&mut self.tx).await?;
         edges.insert(system_id.to_owned(), deps.iter().cloned().collect());
         if let Some(dep) = deps.iter().find(|dep| reaches(&edges, dep, system_id)) {
             return Err(StoreError::Conflict(format!(
@@ -96,13 +96,13 @@ impl Store {
         }
         sqlx::query("DELETE FROM system_dependencies WHERE system_id = $1")
             .bind(system_id)
-            .execute(&mut **tx)
+            .execute(&mut *self.tx)
             .await?;
         for dep in deps {
             sqlx::query("INSERT INTO system_dependencies (system_id, depends_on) VALUES ($1, $2)")
                 .bind(system_id)
                 .bind(dep)
-                .execute(&mut **tx)
+                .execute(&mut *self.tx)
                 .await?;
         }
         Ok(())
@@ -110,13 +110,12 @@ impl Store {
 
     /// Creates a system. A duplicate id is a conflict; an unknown dependency is invalid.
     pub async fn create_system(
-        &self,
+        &mut self,
         new: NewSystem,
         now: Timestamp,
     ) -> Result<System, StoreError> {
         let now = crate::stored(now);
         let id = new.id.unwrap_or_else(new_id);
-        let mut w = self.begin_write().await?;
         let inserted = sqlx::query(
             "INSERT INTO systems (id, name, description, created_at, updated_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING",
         )
@@ -125,7 +124,7 @@ impl Store {
         .bind(&new.description)
         .bind(ms(now))
         .bind(ms(now))
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?;
         if inserted.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
@@ -133,12 +132,11 @@ impl Store {
             )));
         }
         let deps: BTreeSet<String> = new.depends_on.into_iter().collect();
-        self.set_dependencies(&mut w.tx, &id, &deps).await?;
+        self.set_dependencies(&id, &deps).await?;
         sqlx::query("INSERT INTO system_health (system_id, status, since, last_transition) VALUES ($1, 'unknown', NULL, NULL)")
             .bind(&id)
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        w.tx.commit().await?;
         Ok(System {
             id,
             name: new.name,
@@ -148,26 +146,12 @@ impl Store {
             updated_at: now,
         })
     }
+}
 
+impl Store {
     /// One system, or `None`.
     pub async fn get_system(&self, id: &str) -> Result<Option<System>, StoreError> {
-        let Some(row) = sqlx::query("SELECT * FROM systems WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&self.pool)
-            .await?
-        else {
-            return Ok(None);
-        };
-        let deps = sqlx::query(
-            "SELECT depends_on FROM system_dependencies WHERE system_id = $1 ORDER BY depends_on",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("depends_on"))
-        .collect::<Result<Vec<_>, _>>()?;
-        Ok(Some(system_from_row(&row, deps)?))
+        system_in(&mut *self.pool.acquire().await?, id).await
     }
 
     /// Systems ordered by id, `limit` at a time, after the cursor `after` (an id).
@@ -216,20 +200,28 @@ impl Store {
 
     /// Every dependency edge, system -> upstreams (the topology objectives are derived over).
     pub async fn dependency_graph(&self) -> Result<HashMap<String, Vec<String>>, StoreError> {
-        let mut tx = self.pool.begin().await?;
-        let edges = all_edges(&mut tx).await?;
-        tx.commit().await?;
-        Ok(edges)
+        all_edges(&mut *self.pool.acquire().await?).await
+    }
+}
+
+impl Tx {
+    /// The dependency graph as this transaction sees it (its own changes included).
+    pub async fn dependency_graph(&mut self) -> Result<HashMap<String, Vec<String>>, StoreError> {
+        all_edges(&mut self.tx).await
+    }
+
+    /// One system as this transaction sees it.
+    pub async fn get_system(&mut self, id: &str) -> Result<Option<System>, StoreError> {
+        system_in(&mut self.tx, id).await
     }
 
     /// Applies `patch`; omitted fields keep their values.
     pub async fn update_system(
-        &self,
+        &mut self,
         id: &str,
         patch: SystemPatch,
         now: Timestamp,
     ) -> Result<System, StoreError> {
-        let mut w = self.begin_write().await?;
         let updated = sqlx::query(
             "UPDATE systems SET name = COALESCE($1, name), description = CASE WHEN $2 = 1 THEN $3 ELSE description END, updated_at = $4 WHERE id = $5",
         )
@@ -238,30 +230,82 @@ impl Store {
         .bind(patch.description.clone().flatten())
         .bind(ms(now))
         .bind(id)
-        .execute(&mut *w.tx)
+        .execute(&mut *self.tx)
         .await?;
         if updated.rows_affected() == 0 {
             return Err(StoreError::not_found("system", id));
         }
         if let Some(deps) = patch.depends_on {
-            self.set_dependencies(&mut w.tx, id, &deps.into_iter().collect())
+            self.set_dependencies(id, &deps.into_iter().collect())
                 .await?;
         }
-        w.tx.commit().await?;
         self.get_system(id)
             .await?
             .ok_or_else(|| StoreError::not_found("system", id))
     }
 
-    /// Deletes a system with its checks, results, timeline and edges. Systems that depended on it
-    /// lose that dependency. Returns whether it existed.
-    pub async fn delete_system(&self, id: &str) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
+    /// Deletes a system with its checks, results, timeline, objectives and edges. Systems that
+    /// depended on it lose that dependency; incidents and maintenance windows that named it
+    /// stop naming it. `None` if it did not exist.
+    pub async fn delete_system(&mut self, id: &str) -> Result<Option<DeletedSystem>, StoreError> {
+        let objectives = self
+            .ids("SELECT id FROM objectives WHERE system_id = $1", id)
+            .await?;
+        let incidents = self
+            .ids(
+                "SELECT incident_id AS id FROM incident_systems WHERE system_id = $1",
+                id,
+            )
+            .await?;
+        let maintenances = self
+            .ids(
+                "SELECT maintenance_id AS id FROM maintenance_systems WHERE system_id = $1",
+                id,
+            )
+            .await?;
         let deleted = sqlx::query("DELETE FROM systems WHERE id = $1")
             .bind(id)
-            .execute(&mut *w.tx)
+            .execute(&mut *self.tx)
             .await?;
-        w.tx.commit().await?;
-        Ok(deleted.rows_affected() > 0)
+        Ok((deleted.rows_affected() > 0).then_some(DeletedSystem {
+            objectives,
+            incidents,
+            maintenances,
+        }))
     }
+
+    /// The `id` column of `sql`'s rows, with `$1` bound to `param`.
+    async fn ids(&mut self, sql: &str, param: &str) -> Result<Vec<String>, StoreError> {
+        sqlx::query(sql)
+            .bind(param)
+            .fetch_all(&mut *self.tx)
+            .await?
+            .iter()
+            .map(|row| row.try_get::<String, _>("id").map_err(StoreError::from))
+            .collect()
+    }
+}
+
+/// One system read on `conn` (the pool, or a transaction that must see its own writes).
+pub(crate) async fn system_in(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<System>, StoreError> {
+    let Some(row) = sqlx::query("SELECT * FROM systems WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let deps = sqlx::query(
+        "SELECT depends_on FROM system_dependencies WHERE system_id = $1 ORDER BY depends_on",
+    )
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<String, _>("depends_on"))
+    .collect::<Result<Vec<_>, _>>()?;
+    Ok(Some(system_from_row(&row, deps)?))
 }

@@ -6,10 +6,7 @@ use jiff::Timestamp;
 use slod_engine::{CheckStatus, Health};
 use slod_store::*;
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 conformance!(
     systems_crud_and_dependencies,
@@ -29,38 +26,37 @@ conformance!(
 );
 
 async fn systems_crud_and_dependencies(s: Store) {
-    s.create_system(system("db", &[]), now()).await.unwrap();
-    let api = s
-        .create_system(system("api", &["db", "db"]), now())
-        .await
-        .unwrap();
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
+    let api = tx!(s, create_system(system("api", &["db", "db"]), now())).unwrap();
     assert_eq!(api.depends_on, ["db"]);
     assert!(matches!(
-        s.create_system(system("api", &[]), now()).await,
+        tx!(s, create_system(system("api", &[]), now())),
         Err(StoreError::Conflict(_))
     ));
     assert!(matches!(
-        s.create_system(system("web", &["nope"]), now()).await,
+        tx!(s, create_system(system("web", &["nope"]), now())),
         Err(StoreError::Invalid { .. })
     ));
     assert!(
         s.get_system("web").await.unwrap().is_none(),
         "a failed create leaves nothing behind"
     );
-    let generated = s
-        .create_system(
+    let generated = tx!(
+        s,
+        create_system(
             NewSystem {
                 name: "anon".into(),
                 ..NewSystem::default()
             },
             now(),
         )
-        .await
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(generated.id.len(), 36);
 
-    let patched = s
-        .update_system(
+    let patched = tx!(
+        s,
+        update_system(
             "api",
             SystemPatch {
                 description: Some(Some("REST".into())),
@@ -68,8 +64,8 @@ async fn systems_crud_and_dependencies(s: Store) {
             },
             mins(5),
         )
-        .await
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(
         (patched.name.as_str(), patched.description.as_deref()),
         ("System api", Some("REST"))
@@ -80,8 +76,9 @@ async fn systems_crud_and_dependencies(s: Store) {
         "omitted fields keep their values"
     );
     assert_eq!(patched.updated_at, mins(5));
-    let cleared = s
-        .update_system(
+    let cleared = tx!(
+        s,
+        update_system(
             "api",
             SystemPatch {
                 description: Some(None),
@@ -90,30 +87,29 @@ async fn systems_crud_and_dependencies(s: Store) {
             },
             now(),
         )
-        .await
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(
         (cleared.description.as_deref(), cleared.depends_on.len()),
         (None, 0)
     );
     assert!(matches!(
-        s.update_system("ghost", SystemPatch::default(), now())
-            .await,
+        tx!(s, update_system("ghost", SystemPatch::default(), now())),
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(s.get_system("api").await.unwrap().unwrap(), cleared);
 }
 
 async fn dependency_cycles_are_conflicts(s: Store) {
-    s.create_system(system("a", &[]), now()).await.unwrap();
-    s.create_system(system("b", &["a"]), now()).await.unwrap();
-    s.create_system(system("c", &["b"]), now()).await.unwrap();
+    tx!(s, create_system(system("a", &[]), now())).unwrap();
+    tx!(s, create_system(system("b", &["a"]), now())).unwrap();
+    tx!(s, create_system(system("c", &["b"]), now())).unwrap();
     let cycle = SystemPatch {
         depends_on: Some(vec!["c".into()]),
         ..SystemPatch::default()
     };
     assert!(matches!(
-        s.update_system("a", cycle, now()).await,
+        tx!(s, update_system("a", cycle, now())),
         Err(StoreError::Conflict(_))
     ));
     let own = SystemPatch {
@@ -121,7 +117,7 @@ async fn dependency_cycles_are_conflicts(s: Store) {
         ..SystemPatch::default()
     };
     assert!(matches!(
-        s.update_system("a", own, now()).await,
+        tx!(s, update_system("a", own, now())),
         Err(StoreError::Conflict(_))
     ));
     assert!(
@@ -139,9 +135,7 @@ async fn dependency_cycles_are_conflicts(s: Store) {
 
 async fn systems_list_pages_with_a_cursor(s: Store) {
     for i in 0..7 {
-        s.create_system(system(&format!("s{i}"), &[]), now())
-            .await
-            .unwrap();
+        tx!(s, create_system(system(&format!("s{i}"), &[]), now())).unwrap();
     }
     let mut seen = Vec::new();
     let mut cursor: Option<String> = None;
@@ -158,23 +152,20 @@ async fn systems_list_pages_with_a_cursor(s: Store) {
 }
 
 async fn deleting_a_system_deletes_what_hangs_off_it(s: Store) {
-    s.create_system(system("db", &[]), now()).await.unwrap();
-    s.create_system(system("api", &["db"]), now())
-        .await
-        .unwrap();
-    let check = s
-        .create_check("db", push_check("ping"), now())
-        .await
-        .unwrap();
-    s.record_results(
-        &check.id,
-        &[result(CheckStatus::Unhealthy, mins(-10))],
-        now(),
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
+    tx!(s, create_system(system("api", &["db"]), now())).unwrap();
+    let check = tx!(s, create_check("db", push_check("ping"), now())).unwrap();
+    tx!(
+        s,
+        record_results(
+            &check.id,
+            &[result(CheckStatus::Unhealthy, mins(-10))],
+            now(),
+        )
     )
-    .await
     .unwrap();
-    assert!(s.delete_system("db").await.unwrap());
-    assert!(!s.delete_system("db").await.unwrap());
+    assert!(tx!(s, delete_system("db")).unwrap().is_some());
+    assert!(tx!(s, delete_system("db")).unwrap().is_none());
     assert!(s.get_check(&check.id).await.unwrap().is_none());
     assert!(s
         .down_intervals("db", None, mins(-100))
@@ -193,23 +184,24 @@ async fn deleting_a_system_deletes_what_hangs_off_it(s: Store) {
 
 async fn checks_crud(s: Store) {
     assert!(matches!(
-        s.create_check("ghost", push_check("x"), now()).await,
+        tx!(s, create_check("ghost", push_check("x"), now())),
         Err(StoreError::NotFound { .. })
     ));
-    s.create_system(system("web", &[]), now()).await.unwrap();
+    tx!(s, create_system(system("web", &[]), now())).unwrap();
     let http = NewCheck {
         kind: CheckKind::Http,
         target: Some("http://127.0.0.1:9/".into()),
         ..push_check("home")
     };
-    let c = s.create_check("web", http, now()).await.unwrap();
+    let c = tx!(s, create_check("web", http, now())).unwrap();
     assert_eq!(
         s.list_checks("web").await.unwrap(),
         std::slice::from_ref(&c)
     );
     assert_eq!(s.due_probes(now(), 10).await.unwrap().len(), 1);
-    let (updated, _) = s
-        .update_check(
+    let (updated, _) = tx!(
+        s,
+        update_check(
             &c.id,
             CheckPatch {
                 timeout_ms: Some(900),
@@ -218,8 +210,8 @@ async fn checks_crud(s: Store) {
             },
             mins(1),
         )
-        .await
-        .unwrap();
+    )
+    .unwrap();
     assert_eq!(
         (updated.timeout_ms, updated.enabled, updated.name.as_str()),
         (900, false, "home")
@@ -230,18 +222,17 @@ async fn checks_crud(s: Store) {
         Err(StoreError::NotFound { .. })
     ));
     assert_eq!(
-        s.delete_check(&c.id, now()).await.unwrap().map(|d| d.0),
+        tx!(s, delete_check(&c.id, now()))
+            .unwrap()
+            .map(|d| d.system_id),
         Some("web".to_owned())
     );
-    assert!(s.delete_check(&c.id, now()).await.unwrap().is_none());
+    assert!(tx!(s, delete_check(&c.id, now())).unwrap().is_none());
 }
 
 async fn backdated_results_build_the_timeline(s: Store) {
-    s.create_system(system("pay", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("pay", push_check("agent"), now())
-        .await
-        .unwrap();
+    tx!(s, create_system(system("pay", &[]), now())).unwrap();
+    let c = tx!(s, create_check("pay", push_check("agent"), now())).unwrap();
     assert_eq!(
         s.system_health("pay").await.unwrap().unwrap().status,
         Health::Unknown
@@ -251,16 +242,16 @@ async fn backdated_results_build_the_timeline(s: Store) {
         result(CheckStatus::Unhealthy, mins(-120)),
         result(CheckStatus::Healthy, mins(-60)),
     ];
-    let ingested = s.record_results(&c.id, &batch, now()).await.unwrap();
+    let ingested = tx!(s, record_results(&c.id, &batch, now())).unwrap();
     assert_eq!(
         (
             ingested.accepted,
-            ingested.health_before,
-            ingested.health_after
+            ingested.health.before,
+            ingested.health.after
         ),
         (3, Health::Unknown, Health::Healthy)
     );
-    assert!(ingested.timeline_changed);
+    assert!(ingested.health.timeline_changed);
     let system = s.down_intervals("pay", None, mins(-1000)).await.unwrap();
     assert_eq!(system.len(), 1);
     assert_eq!(
@@ -293,12 +284,16 @@ async fn backdated_results_build_the_timeline(s: Store) {
     assert_eq!(windowed.len(), 1);
 
     // Degraded then unhealthy while down: one interval, worst = unhealthy; unknown closes nothing.
-    s.record_results(&c.id, &[result(CheckStatus::Degraded, mins(-30))], now())
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(-20))], now())
-        .await
-        .unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Degraded, mins(-30))], now())
+    )
+    .unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(-20))], now())
+    )
+    .unwrap();
     let open = s.down_intervals("pay", None, mins(-40)).await.unwrap();
     assert_eq!(open.len(), 1);
     assert_eq!(
@@ -308,16 +303,16 @@ async fn backdated_results_build_the_timeline(s: Store) {
 }
 
 async fn out_of_order_and_future_results_change_nothing(s: Store) {
-    s.create_system(system("ord", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("ord", push_check("agent"), now())
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
-        .await
-        .unwrap();
-    let older = s
-        .record_results(
+    tx!(s, create_system(system("ord", &[]), now())).unwrap();
+    let c = tx!(s, create_check("ord", push_check("agent"), now())).unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
+    )
+    .unwrap();
+    let older = tx!(
+        s,
+        record_results(
             &c.id,
             &[
                 result(CheckStatus::Unhealthy, mins(-5)),
@@ -325,11 +320,12 @@ async fn out_of_order_and_future_results_change_nothing(s: Store) {
             ],
             now(),
         )
-        .await;
+    );
     assert!(matches!(older, Err(StoreError::Conflict(_))), "{older:?}");
-    let future = s
-        .record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(10))], now())
-        .await;
+    let future = tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(10))], now())
+    );
     assert!(matches!(future, Err(StoreError::Invalid { .. })));
     assert_eq!(
         s.list_results(&c.id, None, None, 10).await.unwrap().len(),
@@ -342,45 +338,47 @@ async fn out_of_order_and_future_results_change_nothing(s: Store) {
         .unwrap()
         .is_empty());
     assert!(matches!(
-        s.record_results("ghost", &[], now()).await,
+        tx!(s, record_results("ghost", &[], now())),
         Err(StoreError::NotFound { .. })
     ));
     // Same time as the latest is not older.
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
-        .await
-        .unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
+    )
+    .unwrap();
 }
 
 async fn worst_enabled_check_wins_and_disabling_rerolls(s: Store) {
-    s.create_system(system("multi", &[]), now()).await.unwrap();
-    let a = s
-        .create_check("multi", push_check("a"), now())
-        .await
-        .unwrap();
-    let b = s
-        .create_check("multi", push_check("b"), now())
-        .await
-        .unwrap();
-    s.record_results(&a.id, &[result(CheckStatus::Healthy, mins(-50))], now())
-        .await
-        .unwrap();
-    let i = s
-        .record_results(&b.id, &[result(CheckStatus::Degraded, mins(-40))], now())
-        .await
-        .unwrap();
-    assert_eq!(i.health_after, Health::Degraded);
-    let i = s
-        .record_results(&a.id, &[result(CheckStatus::Unhealthy, mins(-30))], now())
-        .await
-        .unwrap();
-    assert_eq!(i.health_after, Health::Unhealthy);
-    let i = s
-        .record_results(&a.id, &[result(CheckStatus::Healthy, mins(-20))], now())
-        .await
-        .unwrap();
-    assert_eq!(i.health_after, Health::Degraded, "b is still degraded");
-    let (_, changed) = s
-        .update_check(
+    tx!(s, create_system(system("multi", &[]), now())).unwrap();
+    let a = tx!(s, create_check("multi", push_check("a"), now())).unwrap();
+    let b = tx!(s, create_check("multi", push_check("b"), now())).unwrap();
+    tx!(
+        s,
+        record_results(&a.id, &[result(CheckStatus::Healthy, mins(-50))], now())
+    )
+    .unwrap();
+    let i = tx!(
+        s,
+        record_results(&b.id, &[result(CheckStatus::Degraded, mins(-40))], now())
+    )
+    .unwrap();
+    assert_eq!(i.health.after, Health::Degraded);
+    let i = tx!(
+        s,
+        record_results(&a.id, &[result(CheckStatus::Unhealthy, mins(-30))], now())
+    )
+    .unwrap();
+    assert_eq!(i.health.after, Health::Unhealthy);
+    let i = tx!(
+        s,
+        record_results(&a.id, &[result(CheckStatus::Healthy, mins(-20))], now())
+    )
+    .unwrap();
+    assert_eq!(i.health.after, Health::Degraded, "b is still degraded");
+    let (_, changed) = tx!(
+        s,
+        update_check(
             &b.id,
             CheckPatch {
                 enabled: Some(false),
@@ -388,9 +386,9 @@ async fn worst_enabled_check_wins_and_disabling_rerolls(s: Store) {
             },
             mins(-10),
         )
-        .await
-        .unwrap();
-    assert!(changed);
+    )
+    .unwrap();
+    assert!(changed.moved());
     assert_eq!(
         s.system_health("multi").await.unwrap().unwrap().status,
         Health::Healthy
@@ -404,14 +402,10 @@ async fn worst_enabled_check_wins_and_disabling_rerolls(s: Store) {
 }
 
 async fn concurrent_ingest_keeps_one_open_interval(s: Store) {
-    s.create_system(system("busy", &[]), now()).await.unwrap();
+    tx!(s, create_system(system("busy", &[]), now())).unwrap();
     let mut checks = Vec::new();
     for i in 0..4 {
-        checks.push(
-            s.create_check("busy", push_check(&format!("c{i}")), now())
-                .await
-                .unwrap(),
-        );
+        checks.push(tx!(s, create_check("busy", push_check(&format!("c{i}")), now())).unwrap());
     }
     let tasks: Vec<_> = checks
         .iter()
@@ -426,9 +420,11 @@ async fn concurrent_ingest_keeps_one_open_interval(s: Store) {
                     } else {
                         CheckStatus::Healthy
                     };
-                    s.record_results(&id, &[result(status, mins(-100 + step * 5))], now())
-                        .await
-                        .unwrap();
+                    tx!(
+                        s,
+                        record_results(&id, &[result(status, mins(-100 + step * 5))], now())
+                    )
+                    .unwrap();
                 }
             })
         })
@@ -445,16 +441,13 @@ async fn concurrent_ingest_keeps_one_open_interval(s: Store) {
 }
 
 async fn tokens_are_found_by_hash_and_revoked(s: Store) {
-    let t = s
-        .create_token("ci", Scope::Ingest, "hash-1", now())
-        .await
-        .unwrap();
+    let t = tx!(s, create_token("ci", Scope::Ingest, "hash-1", now())).unwrap();
     assert_eq!(s.find_token("hash-1").await.unwrap(), Some(t.clone()));
     assert_eq!(s.find_token("hash-2").await.unwrap(), None);
-    assert_eq!(s.revoke_token("ci", now()).await.unwrap(), 1);
+    assert_eq!(tx!(s, revoke_token("ci", now())).unwrap(), 1);
     assert_eq!(s.find_token("hash-1").await.unwrap(), None);
     assert_eq!(
-        s.revoke_token(&t.id, now()).await.unwrap(),
+        tx!(s, revoke_token(&t.id, now())).unwrap(),
         0,
         "already revoked"
     );
@@ -468,11 +461,8 @@ async fn migrating_twice_is_a_no_op(s: Store) {
 
 async fn batches_mix_null_and_present_latency(s: Store) {
     // PostgreSQL through the Any driver once rejected a float after a NULL in the same batch.
-    s.create_system(system("lat", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("lat", push_check("agent"), now())
-        .await
-        .unwrap();
+    tx!(s, create_system(system("lat", &[]), now())).unwrap();
+    let c = tx!(s, create_check("lat", push_check("agent"), now())).unwrap();
     let batch = [
         NewResult {
             latency_ms: None,
@@ -489,8 +479,7 @@ async fn batches_mix_null_and_present_latency(s: Store) {
         },
     ];
     assert_eq!(
-        s.record_results(&c.id, &batch, now())
-            .await
+        tx!(s, record_results(&c.id, &batch, now()))
             .unwrap()
             .accepted,
         3
@@ -506,40 +495,35 @@ async fn batches_mix_null_and_present_latency(s: Store) {
 async fn returned_times_are_what_is_stored(s: Store) {
     // Times are kept to the millisecond; what a create returns must equal what a read returns.
     let precise: Timestamp = "2026-06-30T12:00:00.123456789Z".parse().unwrap();
-    let created = s.create_system(system("t", &[]), precise).await.unwrap();
+    let created = tx!(s, create_system(system("t", &[]), precise)).unwrap();
     assert_eq!(created.created_at.to_string(), "2026-06-30T12:00:00.123Z");
     assert_eq!(s.get_system("t").await.unwrap().unwrap(), created);
-    let check = s.create_check("t", push_check("c"), precise).await.unwrap();
+    let check = tx!(s, create_check("t", push_check("c"), precise)).unwrap();
     assert_eq!(s.get_check(&check.id).await.unwrap().unwrap(), check);
 }
 
 async fn objectives_crud_and_batched_timelines(s: Store) {
-    s.create_system(system("db", &[]), now()).await.unwrap();
-    s.create_system(system("api", &["db"]), now())
-        .await
-        .unwrap();
-    let c = s
-        .create_check("api", push_check("agent"), now())
-        .await
-        .unwrap();
-    let created = s.create_objective(&objective("o1", "api")).await.unwrap();
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
+    tx!(s, create_system(system("api", &["db"]), now())).unwrap();
+    let c = tx!(s, create_check("api", push_check("agent"), now())).unwrap();
+    let created = tx!(s, create_objective(&objective("o1", "api"))).unwrap();
     assert_eq!(created, objective("o1", "api"), "every field round-trips");
     let mut scoped = objective("o2", "api");
     scoped.health_check_id = Some(c.id.clone());
-    s.create_objective(&scoped).await.unwrap();
-    s.create_objective(&objective("o3", "db")).await.unwrap();
+    tx!(s, create_objective(&scoped)).unwrap();
+    tx!(s, create_objective(&objective("o3", "db"))).unwrap();
 
     let mut foreign = objective("o4", "db");
     foreign.health_check_id = Some(c.id.clone());
     assert!(
         matches!(
-            s.create_objective(&foreign).await,
+            tx!(s, create_objective(&foreign)),
             Err(StoreError::Invalid { .. })
         ),
         "the check belongs to another system"
     );
     assert!(matches!(
-        s.create_objective(&objective("o5", "ghost")).await,
+        tx!(s, create_objective(&objective("o5", "ghost"))),
         Err(StoreError::Invalid { .. })
     ));
 
@@ -547,7 +531,7 @@ async fn objectives_crud_and_batched_timelines(s: Store) {
     changed.target = 99.5;
     changed.excluded_dependency_ids = vec![];
     changed.updated_at = mins(1);
-    assert_eq!(s.update_objective(&changed).await.unwrap(), changed);
+    assert_eq!(tx!(s, update_objective(&changed)).unwrap(), changed);
 
     let page = s.list_objectives(2, None).await.unwrap();
     assert_eq!(
@@ -565,15 +549,17 @@ async fn objectives_crud_and_batched_timelines(s: Store) {
         .unwrap();
     assert_eq!(for_api.len(), 2);
 
-    s.record_results(
-        &c.id,
-        &[
-            result(CheckStatus::Unhealthy, mins(-30)),
-            result(CheckStatus::Healthy, mins(-10)),
-        ],
-        now(),
+    tx!(
+        s,
+        record_results(
+            &c.id,
+            &[
+                result(CheckStatus::Unhealthy, mins(-30)),
+                result(CheckStatus::Healthy, mins(-10)),
+            ],
+            now(),
+        )
     )
-    .await
     .unwrap();
     let set = s
         .timelines(
@@ -596,11 +582,11 @@ async fn objectives_crud_and_batched_timelines(s: Store) {
     );
 
     assert_eq!(
-        s.delete_objective("o1").await.unwrap().as_deref(),
+        tx!(s, delete_objective("o1")).unwrap().as_deref(),
         Some("api")
     );
-    assert_eq!(s.delete_objective("o1").await.unwrap(), None);
-    s.delete_check(&c.id, now()).await.unwrap();
+    assert_eq!(tx!(s, delete_objective("o1")).unwrap(), None);
+    tx!(s, delete_check(&c.id, now())).unwrap();
     assert!(
         s.get_objective("o2").await.unwrap().is_none(),
         "a check-scoped objective goes with its check"

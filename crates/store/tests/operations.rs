@@ -6,10 +6,7 @@ use slod_engine::streak::Streak;
 use slod_engine::{CheckStatus, DownSource, Health};
 use slod_store::*;
 
-#[macro_use]
-mod support;
-
-use support::*;
+use crate::support::*;
 
 conformance!(
     maintenance_windows_are_listed_filtered_and_cancelled,
@@ -57,11 +54,12 @@ fn as_of_now(items: Vec<Maintenance>) -> Vec<Maintenance> {
 }
 
 async fn maintenance_windows_are_listed_filtered_and_cancelled(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    s.create_system(system("db", &[]), now()).await.unwrap();
-    let bad = s
-        .create_maintenance(&window("w", &["api", "ghost"], 0, 60), now())
-        .await;
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
+    let bad = tx!(
+        s,
+        create_maintenance(&window("w", &["api", "ghost"], 0, 60), now())
+    );
     assert!(
         matches!(bad, Err(StoreError::Invalid { ref field, .. }) if field == "systemIds"),
         "{bad:?}"
@@ -72,16 +70,18 @@ async fn maintenance_windows_are_listed_filtered_and_cancelled(s: Store) {
         .unwrap();
     assert!(none.items.is_empty(), "a rejected window stores nothing");
 
-    let past = s
-        .create_maintenance(&window("past", &["api", "db", "api"], -120, -60), now())
-        .await
-        .unwrap();
+    let past = tx!(
+        s,
+        create_maintenance(&window("past", &["api", "db", "api"], -120, -60), now())
+    )
+    .unwrap();
     assert_eq!(past.system_ids, ["api", "db"], "deduplicated and sorted");
     assert_eq!(past.status, slod_engine::MaintenanceStatus::Completed);
-    let future = s
-        .create_maintenance(&window("future", &["db"], 60, 120), now())
-        .await
-        .unwrap();
+    let future = tx!(
+        s,
+        create_maintenance(&window("future", &["db"], 60, 120), now())
+    )
+    .unwrap();
     assert_eq!(future.status, slod_engine::MaintenanceStatus::Scheduled);
     assert_eq!(
         s.get_maintenance(&past.id).await.unwrap(),
@@ -124,22 +124,18 @@ async fn maintenance_windows_are_listed_filtered_and_cancelled(s: Store) {
     assert_eq!(as_of_now(second.items), vec![past.clone()]);
     assert_eq!(second.next_cursor, None);
 
-    let cancelled = s
-        .cancel_maintenance(&past.id, mins(1))
-        .await
+    let cancelled = tx!(s, cancel_maintenance(&past.id, mins(1)))
         .unwrap()
         .unwrap();
     assert_eq!(cancelled.status, slod_engine::MaintenanceStatus::Cancelled);
-    let again = s
-        .cancel_maintenance(&past.id, mins(2))
-        .await
+    let again = tx!(s, cancel_maintenance(&past.id, mins(2)))
         .unwrap()
         .unwrap();
     assert_eq!(
         again.cancelled_at, cancelled.cancelled_at,
         "the first cancel holds"
     );
-    assert_eq!(s.cancel_maintenance("nope", now()).await.unwrap(), None);
+    assert_eq!(tx!(s, cancel_maintenance("nope", now())).unwrap(), None);
 
     let windows = s
         .maintenance_windows(&["api".into(), "db".into()], mins(-1000))
@@ -156,18 +152,14 @@ async fn maintenance_windows_are_listed_filtered_and_cancelled(s: Store) {
 }
 
 async fn override_incident_opens_and_resolving_closes(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("api", push_check("agent"), now())
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-30))], now())
-        .await
-        .unwrap();
-    let (opened, moves) = s
-        .open_incident(&incident(&["api"], true), mins(-20))
-        .await
-        .unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    let c = tx!(s, create_check("api", push_check("agent"), now())).unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-30))], now())
+    )
+    .unwrap();
+    let (opened, moves) = tx!(s, open_incident(&incident(&["api"], true), mins(-20))).unwrap();
     assert_eq!(opened.status, IncidentStatus::Open);
     assert_eq!(moves.len(), 1);
     assert_eq!(
@@ -186,14 +178,14 @@ async fn override_incident_opens_and_resolving_closes(s: Store) {
     );
 
     // The checks keep saying healthy: the override holds.
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
-        .await
-        .unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-10))], now())
+    )
+    .unwrap();
     assert_eq!(open_system_interval(&s, "api").await.unwrap().end, None);
 
-    let (resolved, moves) = s
-        .resolve_incident(&opened.id, mins(-5))
-        .await
+    let (resolved, moves) = tx!(s, resolve_incident(&opened.id, mins(-5)))
         .unwrap()
         .unwrap();
     assert_eq!(resolved.status, IncidentStatus::Resolved);
@@ -209,9 +201,7 @@ async fn override_incident_opens_and_resolving_closes(s: Store) {
         Health::Healthy
     );
 
-    let (_, moves) = s
-        .resolve_incident(&opened.id, mins(0))
-        .await
+    let (_, moves) = tx!(s, resolve_incident(&opened.id, mins(0)))
         .unwrap()
         .unwrap();
     assert!(moves.is_empty(), "resolving twice moves nothing");
@@ -226,21 +216,16 @@ async fn override_incident_opens_and_resolving_closes(s: Store) {
 }
 
 async fn resolving_cannot_close_an_outage_the_checks_see(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("api", push_check("agent"), now())
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(-30))], now())
-        .await
-        .unwrap();
-    let (opened, moves) = s
-        .open_incident(&incident(&["api"], true), mins(-20))
-        .await
-        .unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    let c = tx!(s, create_check("api", push_check("agent"), now())).unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Unhealthy, mins(-30))], now())
+    )
+    .unwrap();
+    let (opened, moves) = tx!(s, open_incident(&incident(&["api"], true), mins(-20))).unwrap();
     assert!(!moves[0].timeline_changed, "the interval was already open");
-    s.resolve_incident(&opened.id, mins(-10))
-        .await
+    tx!(s, resolve_incident(&opened.id, mins(-10)))
         .unwrap()
         .unwrap();
     let open = open_system_interval(&s, "api").await.unwrap();
@@ -249,9 +234,11 @@ async fn resolving_cannot_close_an_outage_the_checks_see(s: Store) {
         (mins(-30), None, DownSource::Healthcheck),
         "still down: the checks say so"
     );
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-5))], now())
-        .await
-        .unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-5))], now())
+    )
+    .unwrap();
     assert_eq!(
         open_system_interval(&s, "api").await.unwrap().end,
         Some(mins(-5))
@@ -259,25 +246,22 @@ async fn resolving_cannot_close_an_outage_the_checks_see(s: Store) {
 }
 
 async fn an_outage_the_override_holds_becomes_the_incidents(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("api", push_check("agent"), now())
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Degraded, mins(-30))], now())
-        .await
-        .unwrap();
-    let (opened, _) = s
-        .open_incident(&incident(&["api"], true), mins(-20))
-        .await
-        .unwrap();
-    s.record_results(&c.id, &[result(CheckStatus::Healthy, mins(-15))], now())
-        .await
-        .unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    let c = tx!(s, create_check("api", push_check("agent"), now())).unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Degraded, mins(-30))], now())
+    )
+    .unwrap();
+    let (opened, _) = tx!(s, open_incident(&incident(&["api"], true), mins(-20))).unwrap();
+    tx!(
+        s,
+        record_results(&c.id, &[result(CheckStatus::Healthy, mins(-15))], now())
+    )
+    .unwrap();
     let held = open_system_interval(&s, "api").await.unwrap();
     assert_eq!((held.end, held.source), (None, DownSource::Incident));
-    s.resolve_incident(&opened.id, mins(-10))
-        .await
+    tx!(s, resolve_incident(&opened.id, mins(-10)))
         .unwrap()
         .unwrap();
     let closed = open_system_interval(&s, "api").await.unwrap();
@@ -285,18 +269,13 @@ async fn an_outage_the_override_holds_becomes_the_incidents(s: Store) {
 }
 
 async fn an_override_without_checks_ends_with_the_incident(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    let (opened, _) = s
-        .open_incident(&incident(&["api"], true), mins(-20))
-        .await
-        .unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    let (opened, _) = tx!(s, open_incident(&incident(&["api"], true), mins(-20))).unwrap();
     assert_eq!(
         s.system_health("api").await.unwrap().unwrap().status,
         Health::Unhealthy
     );
-    let (_, moves) = s
-        .resolve_incident(&opened.id, mins(-10))
-        .await
+    let (_, moves) = tx!(s, resolve_incident(&opened.id, mins(-10)))
         .unwrap()
         .unwrap();
     assert_eq!(moves[0].after, Health::Unknown, "no check has spoken");
@@ -307,10 +286,7 @@ async fn an_override_without_checks_ends_with_the_incident(s: Store) {
         "only the incident vouched for it"
     );
     // Without an override, an incident moves no timeline.
-    let (_, moves) = s
-        .open_incident(&incident(&["api"], false), mins(-5))
-        .await
-        .unwrap();
+    let (_, moves) = tx!(s, open_incident(&incident(&["api"], false), mins(-5))).unwrap();
     assert!(moves.is_empty());
     assert_eq!(
         s.down_intervals("api", None, mins(-100))
@@ -322,25 +298,16 @@ async fn an_override_without_checks_ends_with_the_incident(s: Store) {
 }
 
 async fn incidents_are_listed_by_system_and_status(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    s.create_system(system("db", &[]), now()).await.unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
     assert!(matches!(
-        s.open_incident(&incident(&["ghost"], true), now()).await,
+        tx!(s, open_incident(&incident(&["ghost"], true), now())),
         Err(StoreError::Invalid { .. })
     ));
-    let (a, _) = s
-        .open_incident(&incident(&["api"], false), mins(-3))
-        .await
-        .unwrap();
-    let (b, _) = s
-        .open_incident(&incident(&["api", "db"], false), mins(-2))
-        .await
-        .unwrap();
-    let (c, _) = s
-        .open_incident(&incident(&["db"], false), mins(-1))
-        .await
-        .unwrap();
-    s.resolve_incident(&b.id, now()).await.unwrap();
+    let (a, _) = tx!(s, open_incident(&incident(&["api"], false), mins(-3))).unwrap();
+    let (b, _) = tx!(s, open_incident(&incident(&["api", "db"], false), mins(-2))).unwrap();
+    let (c, _) = tx!(s, open_incident(&incident(&["db"], false), mins(-1))).unwrap();
+    tx!(s, resolve_incident(&b.id, now())).unwrap();
     let ids = |page: Page<Incident>| page.items.into_iter().map(|i| i.id).collect::<Vec<_>>();
     let all = s
         .list_incidents(&IncidentFilter::default(), 10, None)
@@ -387,8 +354,8 @@ fn snapshot(objective: &str, day: &str, availability: f64, streak: u32) -> Snaps
 }
 
 async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    s.create_objective(&objective("o1", "api")).await.unwrap();
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    tx!(s, create_objective(&objective("o1", "api"))).unwrap();
     let day1 = "2026-06-28";
     assert_eq!(
         s.streak_before("o1", day1).await.unwrap(),
@@ -398,39 +365,45 @@ async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) 
         current_days: 1,
         best_days: 1,
     };
-    s.record_day(&DayRecord {
-        snapshot: snapshot("o1", day1, 99.0, 1),
-        base: Streak::default(),
-        streak: one,
-    })
-    .await
+    tx!(
+        s,
+        record_day(&DayRecord {
+            snapshot: snapshot("o1", day1, 99.0, 1),
+            base: Streak::default(),
+            streak: one,
+        })
+    )
     .unwrap();
     // A re-run of the same day starts from the same base, and replaces the snapshot.
     assert_eq!(
         s.streak_before("o1", day1).await.unwrap(),
         Streak::default()
     );
-    s.record_day(&DayRecord {
-        snapshot: snapshot("o1", day1, 98.0, 1),
-        base: Streak::default(),
-        streak: one,
-    })
-    .await
+    tx!(
+        s,
+        record_day(&DayRecord {
+            snapshot: snapshot("o1", day1, 98.0, 1),
+            base: Streak::default(),
+            streak: one,
+        })
+    )
     .unwrap();
     // The next day starts from the first day's result.
     let day2 = "2026-06-29";
     assert_eq!(s.streak_before("o1", day2).await.unwrap(), one);
     let mut with_burn = snapshot("o1", day2, 97.0, 2);
     with_burn.burn_rate = Some(0.25);
-    s.record_day(&DayRecord {
-        snapshot: with_burn,
-        base: one,
-        streak: Streak {
-            current_days: 2,
-            best_days: 2,
-        },
-    })
-    .await
+    tx!(
+        s,
+        record_day(&DayRecord {
+            snapshot: with_burn,
+            base: one,
+            streak: Streak {
+                current_days: 2,
+                best_days: 2,
+            },
+        })
+    )
     .unwrap();
     let all = s
         .list_snapshots("o1", "2026-06-01", "2026-06-30")
@@ -449,12 +422,14 @@ async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) 
         (2, day2)
     );
     // A deleted objective records nothing.
-    s.record_day(&DayRecord {
-        snapshot: snapshot("ghost", day2, 1.0, 0),
-        base: Streak::default(),
-        streak: Streak::default(),
-    })
-    .await
+    tx!(
+        s,
+        record_day(&DayRecord {
+            snapshot: snapshot("ghost", day2, 1.0, 0),
+            base: Streak::default(),
+            streak: Streak::default(),
+        })
+    )
     .unwrap();
     assert!(s
         .list_snapshots("ghost", "2026-01-01", "2026-12-31")
@@ -464,28 +439,31 @@ async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) 
 }
 
 async fn achievements_and_milestones_are_recorded_once(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    s.create_objective(&objective("o1", "api")).await.unwrap();
-    assert!(s
-        .unlock_achievement("api", AchievementKind::FirstSteps, now())
-        .await
-        .unwrap());
-    assert!(!s
-        .unlock_achievement("api", AchievementKind::FirstSteps, mins(5))
-        .await
-        .unwrap());
-    assert!(s
-        .unlock_achievement("api", AchievementKind::CleanSheet, mins(1))
-        .await
-        .unwrap());
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    tx!(s, create_objective(&objective("o1", "api"))).unwrap();
+    assert!(tx!(
+        s,
+        unlock_achievement("api", AchievementKind::FirstSteps, now())
+    )
+    .unwrap());
+    assert!(!tx!(
+        s,
+        unlock_achievement("api", AchievementKind::FirstSteps, mins(5))
+    )
+    .unwrap());
+    assert!(tx!(
+        s,
+        unlock_achievement("api", AchievementKind::CleanSheet, mins(1))
+    )
+    .unwrap());
     let got = s.list_achievements("api").await.unwrap();
     assert_eq!(
         got.iter().map(|a| a.kind).collect::<Vec<_>>(),
         [AchievementKind::FirstSteps, AchievementKind::CleanSheet]
     );
     assert_eq!(got[0].unlocked_at, now(), "never replaced");
-    assert!(s.streak_milestone("api", "o1", 7, mins(2)).await.unwrap());
-    assert!(!s.streak_milestone("api", "o1", 7, mins(3)).await.unwrap());
+    assert!(tx!(s, streak_milestone("api", "o1", 7, mins(2))).unwrap());
+    assert!(!tx!(s, streak_milestone("api", "o1", 7, mins(3))).unwrap());
     let milestones = s.list_milestones(10).await.unwrap();
     assert_eq!(milestones.len(), 3);
     assert_eq!(
@@ -517,9 +495,7 @@ async fn one_claim_wins_and_an_expired_lease_is_taken_over(s: Store) {
         .await
         .unwrap());
     assert_eq!(s.last_finished("daily").await.unwrap(), None);
-    s.finish_job("daily", "2026-06-29", "c", mins(17))
-        .await
-        .unwrap();
+    tx!(s, finish_job("daily", "2026-06-29", "c", mins(17))).unwrap();
     assert_eq!(
         s.last_finished("daily").await.unwrap().as_deref(),
         Some("2026-06-29")
@@ -539,23 +515,22 @@ async fn one_claim_wins_and_an_expired_lease_is_taken_over(s: Store) {
 }
 
 async fn old_results_are_pruned_and_timelines_kept(s: Store) {
-    s.create_system(system("api", &[]), now()).await.unwrap();
-    let c = s
-        .create_check("api", push_check("agent"), now())
-        .await
-        .unwrap();
-    s.record_results(
-        &c.id,
-        &[
-            result(CheckStatus::Unhealthy, mins(-300)),
-            result(CheckStatus::Healthy, mins(-200)),
-            result(CheckStatus::Healthy, mins(-10)),
-        ],
-        now(),
+    tx!(s, create_system(system("api", &[]), now())).unwrap();
+    let c = tx!(s, create_check("api", push_check("agent"), now())).unwrap();
+    tx!(
+        s,
+        record_results(
+            &c.id,
+            &[
+                result(CheckStatus::Unhealthy, mins(-300)),
+                result(CheckStatus::Healthy, mins(-200)),
+                result(CheckStatus::Healthy, mins(-10)),
+            ],
+            now(),
+        )
     )
-    .await
     .unwrap();
-    assert_eq!(s.prune_results(mins(-100)).await.unwrap(), 2);
+    assert_eq!(tx!(s, prune_results(mins(-100))).unwrap(), 2);
     assert_eq!(
         s.list_results(&c.id, None, None, 10).await.unwrap().len(),
         1
@@ -569,20 +544,18 @@ async fn old_results_are_pruned_and_timelines_kept(s: Store) {
         "kept"
     );
     assert_eq!(s.longest_window_days().await.unwrap(), None);
-    s.create_objective(&objective("o1", "api")).await.unwrap();
+    tx!(s, create_objective(&objective("o1", "api"))).unwrap();
     assert_eq!(s.longest_window_days().await.unwrap(), Some(30));
     let _ = Timestamp::now();
 }
 
 async fn a_due_probe_is_claimed_by_one_replica(s: Store) {
-    s.create_system(system("web", &[]), now()).await.unwrap();
+    tx!(s, create_system(system("web", &[]), now())).unwrap();
     let mut http = push_check("http");
     http.kind = CheckKind::Http;
     http.target = Some("http://127.0.0.1:9/".into());
-    let c = s.create_check("web", http, now()).await.unwrap();
-    s.create_check("web", push_check("agent"), now())
-        .await
-        .unwrap();
+    let c = tx!(s, create_check("web", http, now())).unwrap();
+    tx!(s, create_check("web", push_check("agent"), now())).unwrap();
     let due = s.due_probes(now(), 10).await.unwrap();
     assert_eq!(due.len(), 1, "push checks are never probed");
     let next = mins(1);
@@ -598,26 +571,30 @@ async fn a_due_probe_is_claimed_by_one_replica(s: Store) {
         "due again a minute later"
     );
     // A changed check is due at once.
-    s.update_check(
-        &c.id,
-        CheckPatch {
-            timeout_ms: Some(2000),
-            ..Default::default()
-        },
-        now(),
+    tx!(
+        s,
+        update_check(
+            &c.id,
+            CheckPatch {
+                timeout_ms: Some(2000),
+                ..Default::default()
+            },
+            now(),
+        )
     )
-    .await
     .unwrap();
     assert_eq!(s.due_probes(now(), 10).await.unwrap().len(), 1);
-    s.update_check(
-        &c.id,
-        CheckPatch {
-            enabled: Some(false),
-            ..Default::default()
-        },
-        now(),
+    tx!(
+        s,
+        update_check(
+            &c.id,
+            CheckPatch {
+                enabled: Some(false),
+                ..Default::default()
+            },
+            now(),
+        )
     )
-    .await
     .unwrap();
     assert!(
         s.due_probes(now(), 10).await.unwrap().is_empty(),
@@ -634,19 +611,20 @@ async fn two_processes_on_one_sqlite_file_take_turns_writing() {
     let a = Store::open(&url).await.unwrap();
     a.migrate().await.unwrap();
     let b = Store::open(&url).await.unwrap();
-    a.create_system(system("api", &[]), now()).await.unwrap();
-    a.create_objective(&objective("o1", "api")).await.unwrap();
+    tx!(a, create_system(system("api", &[]), now())).unwrap();
+    tx!(a, create_objective(&objective("o1", "api"))).unwrap();
     let write = |store: Store, n: u32| async move {
         for i in 0..40 {
             let day = format!("2026-06-{:02}", 1 + (i % 28));
-            store
-                .record_day(&DayRecord {
+            tx!(
+                store,
+                record_day(&DayRecord {
                     snapshot: snapshot("o1", &day, 99.0, n),
                     base: Streak::default(),
                     streak: Streak::default(),
                 })
-                .await
-                .unwrap_or_else(|e| panic!("store {n}, write {i}: {e}"));
+            )
+            .unwrap_or_else(|e| panic!("store {n}, write {i}: {e}"));
         }
     };
     let (x, y) = tokio::join!(tokio::spawn(write(a, 1)), tokio::spawn(write(b, 2)));

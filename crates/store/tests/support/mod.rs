@@ -102,3 +102,17 @@ pub fn objective(id: &str, system: &str) -> slod_engine::Objective {
         updated_at: now(),
     }
 }
+
+/// Runs one store mutation in a transaction of its own, committed when it succeeds:
+/// `tx!(store, create_system(system("db", &[]), now()))`.
+#[macro_export]
+macro_rules! tx {
+    ($store:expr, $method:ident ( $($arg:expr),* $(,)? )) => {{
+        let mut tx = $store.begin().await.expect("a write transaction");
+        let result = tx.$method($($arg),*).await;
+        if result.is_ok() {
+            tx.commit().await.expect("the transaction commits");
+        }
+        result
+    }};
+}

@@ -1,0 +1,313 @@
+//! Health checks and their results: the service that adds, changes and removes checks and
+//! records results (pushed by agents, or from slod's own probes), and their routes.
+//!
+//! Recording a result, or changing a system's set of checks, moves the system's health and
+//! timeline inside the store transaction that commits it; the store reports how it moved
+//! (`slod_store::HealthMove`), and `crate::timeline` turns that into invalidations and signals.
+
+pub mod routes;
+mod rules;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Deserializer, Serialize};
+use slod_engine::CheckStatus;
+use slod_store::{Check, CheckKind, CheckPatch, CheckResult, Ingested, NewCheck, NewResult};
+
+use crate::error::{ServiceError, ServiceResult};
+use crate::ids::{CheckId, SystemId, TypedId};
+use crate::signals::{ObjectiveRef, Signal};
+use crate::state::Core;
+use crate::timeline;
+use crate::validation::{nullable, Problems};
+use crate::work::Mutation;
+
+/// Most results one request may carry.
+pub const MAX_BATCH: usize = 1000;
+const MAX_NAME: usize = 200;
+const MAX_MESSAGE: usize = 1000;
+
+/// A check to add to a system.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct CreateCheck {
+    pub name: String,
+    pub kind: CheckKind,
+    /// A URL for `http`, `host:port` for `tcp`; absent for `push`.
+    pub target: Option<String>,
+    /// 5..=86400, default 60.
+    pub interval_seconds: Option<u64>,
+    /// 100..=60000, default 5000.
+    pub timeout_ms: Option<u64>,
+    /// Accepted HTTP statuses `[min, max]`, default `[200, 299]`.
+    pub expect_status: Option<[u16; 2]>,
+    pub enabled: Option<bool>,
+}
+
+/// Changes to a check; omitted fields keep their values. The kind cannot change.
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct UpdateCheck {
+    pub name: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
+    pub target: Option<Option<String>>,
+    pub interval_seconds: Option<u64>,
+    pub timeout_ms: Option<u64>,
+    pub expect_status: Option<[u16; 2]>,
+    pub enabled: Option<bool>,
+}
+
+/// One result of a check run.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ResultInput {
+    pub status: CheckStatus,
+    /// When the check ran (default: now). May lie in the past; per check, in time order.
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub at: Option<Timestamp>,
+    /// Milliseconds, >= 0.
+    pub latency_ms: Option<f64>,
+    pub message: Option<String>,
+}
+
+/// Several results, oldest first.
+#[derive(Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultBatch {
+    pub results: Vec<ResultInput>,
+}
+
+/// The body of `POST /checks/{checkId}/results`: one result, or `{"results": [...]}`.
+///
+/// Read as an object with a `results` member (a batch) or without one (one result), and
+/// then as that shape only, so a mistake is reported in that shape's terms (a derived
+/// `untagged` enum would only say that neither shape matched).
+#[derive(Serialize, utoipa::ToSchema)]
+#[serde(untagged)]
+pub enum ResultsBody {
+    Batch(ResultBatch),
+    One(ResultInput),
+}
+
+impl<'de> Deserialize<'de> for ResultsBody {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(deserializer)?;
+        let batch = value.as_object().is_some_and(|o| o.contains_key("results"));
+        let parsed = if batch {
+            serde_json::from_value(value).map(ResultsBody::Batch)
+        } else {
+            serde_json::from_value(value).map(ResultsBody::One)
+        };
+        parsed.map_err(serde::de::Error::custom)
+    }
+}
+
+impl ResultsBody {
+    /// The results to record, validated (each problem named by its place in the batch).
+    fn into_results(self) -> ServiceResult<Vec<NewResult>> {
+        let mut problems = Problems::default();
+        let results = match self {
+            ResultsBody::One(one) => vec![to_new_result(&mut problems, "", one)],
+            ResultsBody::Batch(batch) => {
+                if batch.results.is_empty() || batch.results.len() > MAX_BATCH {
+                    problems.add("results", format!("must hold 1 to {MAX_BATCH} results"));
+                }
+                batch
+                    .results
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, r)| to_new_result(&mut problems, &format!("results[{i}]."), r))
+                    .collect()
+            }
+        };
+        problems.into_result()?;
+        Ok(results)
+    }
+}
+
+fn to_new_result(problems: &mut Problems, prefix: &str, input: ResultInput) -> NewResult {
+    if input.latency_ms.is_some_and(|l| !l.is_finite() || l < 0.0) {
+        problems.add(&format!("{prefix}latencyMs"), "must be a number >= 0");
+    }
+    problems.optional_text(
+        &format!("{prefix}message"),
+        input.message.as_deref(),
+        MAX_MESSAGE,
+    );
+    NewResult {
+        status: input.status,
+        at: input.at,
+        latency_ms: input.latency_ms,
+        message: input.message,
+    }
+}
+
+/// The checks service. Cheap to clone.
+#[derive(Clone)]
+pub struct Checks(Core);
+
+impl axum::extract::FromRef<crate::state::AppState> for Checks {
+    fn from_ref(state: &crate::state::AppState) -> Self {
+        Checks(Core::of(state))
+    }
+}
+
+impl Checks {
+    /// The service over `core`.
+    pub fn new(core: Core) -> Self {
+        Checks(core)
+    }
+
+    /// Adds a check to `system`. Its health view lists the new check at once.
+    pub async fn create(&self, system: &SystemId, input: CreateCheck) -> ServiceResult<Check> {
+        let mut problems = Problems::default();
+        problems.text("name", &input.name, MAX_NAME);
+        rules::target(&mut problems, input.kind, input.target.as_deref());
+        rules::settings(
+            &mut problems,
+            input.interval_seconds,
+            input.timeout_ms,
+            input.expect_status,
+        );
+        problems.into_result()?;
+        let new = NewCheck {
+            name: input.name.trim().to_owned(),
+            kind: input.kind,
+            target: input.target,
+            interval_seconds: input.interval_seconds.unwrap_or(60) as u32,
+            timeout_ms: input.timeout_ms.unwrap_or(5000) as u32,
+            expect_status: input.expect_status.unwrap_or([200, 299]),
+            enabled: input.enabled.unwrap_or(true),
+        };
+        let mut work = self.0.begin(Mutation::CreateCheck).await?;
+        let check = work
+            .tx()
+            .create_check(system.as_str(), new, Timestamp::now())
+            .await?;
+        work.invalidate([self.0.views.health.changed(system.as_str())]);
+        work.commit().await?;
+        Ok(check)
+    }
+
+    /// The checks of a system, oldest first.
+    pub async fn list(&self, system: &SystemId) -> ServiceResult<Vec<Check>> {
+        Ok(self.0.store.list_checks(system.as_str()).await?)
+    }
+
+    /// Changes a check; enabling or disabling it re-rolls its system's health.
+    pub async fn update(&self, id: &CheckId, input: UpdateCheck) -> ServiceResult<Check> {
+        let mut work = self.0.begin(Mutation::UpdateCheck).await?;
+        let current = work
+            .tx()
+            .get_check(id.as_str())
+            .await?
+            .ok_or_else(|| ServiceError::not_found(CheckId::KIND, id.as_str()))?;
+        let mut problems = Problems::default();
+        if let Some(name) = &input.name {
+            problems.text("name", name, MAX_NAME);
+        }
+        if let Some(target) = &input.target {
+            rules::target(&mut problems, current.kind, target.as_deref());
+        }
+        rules::settings(
+            &mut problems,
+            input.interval_seconds,
+            input.timeout_ms,
+            input.expect_status,
+        );
+        problems.into_result()?;
+        let patch = CheckPatch {
+            name: input.name.map(|n| n.trim().to_owned()),
+            target: input.target,
+            interval_seconds: input.interval_seconds.map(|v| v as u32),
+            timeout_ms: input.timeout_ms.map(|v| v as u32),
+            expect_status: input.expect_status,
+            enabled: input.enabled,
+        };
+        let (check, moved) = work
+            .tx()
+            .update_check(id.as_str(), patch, Timestamp::now())
+            .await?;
+        timeline::health_moved(&mut work, &self.0.views, &[moved]).await?;
+        work.commit().await?;
+        Ok(check)
+    }
+
+    /// Removes a check with its results, its timeline and the objectives scoped to it.
+    pub async fn delete(&self, id: &CheckId) -> ServiceResult<()> {
+        let views = &self.0.views;
+        let mut work = self.0.begin(Mutation::DeleteCheck).await?;
+        let deleted = work
+            .tx()
+            .delete_check(id.as_str(), Timestamp::now())
+            .await?
+            .ok_or_else(|| ServiceError::not_found(CheckId::KIND, id.as_str()))?;
+        if !deleted.objectives.is_empty() {
+            // Its scoped objectives went with it, whether or not the system's health moved.
+            work.invalidate(
+                views
+                    .statuses
+                    .changed(std::slice::from_ref(&deleted.system_id)),
+            );
+        }
+        for o in &deleted.objectives {
+            work.invalidate([views.statuses.owner_changed(o)]);
+        }
+        timeline::health_moved(&mut work, views, &[deleted.health]).await?;
+        for objective_id in deleted.objectives {
+            work.signal(Signal::ObjectiveDeleted(ObjectiveRef {
+                system_id: deleted.system_id.clone(),
+                objective_id,
+            }));
+        }
+        work.commit().await
+    }
+
+    /// Records results of a check (pushed ones, after parsing at the edge).
+    pub async fn post_results(&self, id: &CheckId, body: ResultsBody) -> ServiceResult<Ingested> {
+        let results = body.into_results()?;
+        self.record(id, &results).await
+    }
+
+    /// Records `results` of a check, in time order, and moves its system's timeline. Shared by
+    /// pushed results and slod's own probes. Errors: an unknown check (not found), a result
+    /// older than the check's latest (conflict), one in the future (invalid).
+    pub async fn record(&self, id: &CheckId, results: &[NewResult]) -> ServiceResult<Ingested> {
+        let mut work = self.0.begin(Mutation::RecordResults).await?;
+        let ingested = work
+            .tx()
+            .record_results(id.as_str(), results, Timestamp::now())
+            .await?;
+        timeline::health_moved(
+            &mut work,
+            &self.0.views,
+            std::slice::from_ref(&ingested.health),
+        )
+        .await?;
+        work.commit().await?;
+        Ok(ingested)
+    }
+
+    /// A check's results in `[from, to]`, newest first, at most `limit` (1..=1000).
+    pub async fn results(
+        &self,
+        id: &CheckId,
+        from: Option<Timestamp>,
+        to: Option<Timestamp>,
+        limit: Option<u64>,
+    ) -> ServiceResult<Vec<CheckResult>> {
+        let mut problems = Problems::default();
+        problems.range("limit", limit, 1, slod_store::MAX_PAGE as u64);
+        if let (Some(from), Some(to)) = (from, to) {
+            if from > to {
+                problems.add("from", "must not be after to");
+            }
+        }
+        problems.into_result()?;
+        Ok(self
+            .0
+            .store
+            .list_results(id.as_str(), from, to, limit.unwrap_or(100) as usize)
+            .await?)
+    }
+}

@@ -1,0 +1,83 @@
+//! Bearer tokens and scopes on every route (api.md, "Conventions"): `manage` implies
+//! everything; reads need no token while public reads are on. A secret is compared by its
+//! SHA-256 hash, and the admin token in constant time.
+
+use axum::extract::{Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+use slod_store::Scope;
+
+use super::error::ApiError;
+use crate::state::AppState;
+use crate::tokens::hash_secret;
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+/// The bearer secret of a request, or why there is none.
+fn bearer(request: &Request) -> Result<String, ApiError> {
+    let header = request
+        .headers()
+        .get(AUTHORIZATION)
+        .ok_or_else(|| ApiError::unauthorized("missing Authorization: Bearer <token>"))?;
+    let secret = header
+        .to_str()
+        .ok()
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .ok_or_else(|| ApiError::unauthorized("expected Authorization: Bearer <token>"))?;
+    Ok(secret.to_owned())
+}
+
+/// The scope a bearer secret grants, or why it grants none.
+async fn granted(state: &AppState, secret: &str) -> Result<Scope, ApiError> {
+    if let Some(admin) = &state.config.admin_token {
+        if constant_time_eq(admin.as_bytes(), secret.as_bytes()) {
+            return Ok(Scope::Manage);
+        }
+    }
+    let found = state
+        .store
+        .find_token(&hash_secret(secret))
+        .await
+        .map_err(crate::error::ServiceError::from)?;
+    match found {
+        Some(token) => Ok(token.scope),
+        None => Err(ApiError::unauthorized("unknown or revoked token")),
+    }
+}
+
+/// Middleware: lets the request through only with a token allowing `needed`.
+pub async fn require(
+    State((state, needed)): State<(AppState, Scope)>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if needed == Scope::Read && state.config.public_read {
+        return Ok(next.run(request).await);
+    }
+    let secret = bearer(&request)?;
+    let scope = granted(&state, &secret).await?;
+    if !scope.allows(needed) {
+        return Err(ApiError::forbidden(format!(
+            "this token has the {} scope; this route needs {}",
+            scope.as_str(),
+            needed.as_str()
+        )));
+    }
+    Ok(next.run(request).await)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn constant_time_comparison() {
+        assert!(constant_time_eq(b"abc", b"abc"));
+        assert!(!constant_time_eq(b"abc", b"abd") && !constant_time_eq(b"abc", b"ab"));
+    }
+}

@@ -1,0 +1,56 @@
+//! Pages of lists: a size (1..=1000, default 100) and an opaque cursor (`nextCursor` of the
+//! previous page; api.md, "Conventions"). The cursor is the hex of the store's own position
+//! (an id, or `<epoch ms>:<id>`), so clients cannot mistake it for an id.
+
+use crate::error::ServiceError;
+
+/// Items per page when the client names no `limit`.
+pub const DEFAULT_LIMIT: usize = 100;
+
+/// A validated page request.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+pub struct Paging {
+    /// 1..=1000.
+    pub limit: usize,
+    /// Where the previous page ended (decoded), or `None` for the first page.
+    pub after: Option<String>,
+}
+
+impl Paging {
+    /// The first page of `limit` items.
+    pub fn first(limit: usize) -> Self {
+        Paging { limit, after: None }
+    }
+
+    /// Parses `limit` and `cursor` as a client sent them.
+    pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, ServiceError> {
+        let mut problems = crate::validation::Problems::default();
+        problems.range("limit", limit, 1, slod_store::MAX_PAGE as u64);
+        let after = match cursor {
+            Some(c) => match decode_cursor(c) {
+                Some(after) => Some(after),
+                None => {
+                    problems.add("cursor", "not a cursor this API returned");
+                    None
+                }
+            },
+            None => None,
+        };
+        problems.into_result()?;
+        Ok(Paging {
+            limit: limit.map_or(DEFAULT_LIMIT, |l| l as usize),
+            after,
+        })
+    }
+}
+
+/// The cursor a client sends back for the page after `position`.
+pub fn encode_cursor(position: Option<String>) -> Option<String> {
+    position.map(hex::encode)
+}
+
+fn decode_cursor(cursor: &str) -> Option<String> {
+    hex::decode(cursor)
+        .ok()
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+}

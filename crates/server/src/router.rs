@@ -1,0 +1,102 @@
+//! The router: every route of the API with the scope it needs, and the operations routes.
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::routing::{get, patch, post, MethodRouter};
+use axum::Router;
+use slod_store::Scope;
+use tower_http::trace::TraceLayer;
+
+use crate::http::error::ApiError;
+use crate::http::extract::MAX_BODY_BYTES;
+use crate::http::{auth, dashboard, metrics, ops, sse};
+use crate::state::AppState;
+use crate::{bookkeeping, checks, incidents, maintenance, objectives, openapi, systems};
+
+/// Every route, each with the scope it needs.
+pub fn router(state: AppState) -> Router {
+    let scoped = |scope: Scope| {
+        let state = state.clone();
+        move |route: MethodRouter<AppState>| {
+            route.route_layer(from_fn_with_state((state.clone(), scope), auth::require))
+        }
+    };
+    let (read, ingest, manage) = (
+        scoped(Scope::Read),
+        scoped(Scope::Ingest),
+        scoped(Scope::Manage),
+    );
+
+    use bookkeeping::routes as bk;
+    use checks::routes as ck;
+    use incidents::routes as inc;
+    use maintenance::routes as mt;
+    use objectives::routes as obj;
+    use systems::routes as sys;
+    let api = Router::new()
+        .route(
+            "/systems",
+            read(get(sys::list)).merge(manage(post(sys::create))),
+        )
+        .route(
+            "/systems/{id}",
+            read(get(sys::get)).merge(manage(patch(sys::update).delete(sys::delete))),
+        )
+        .route("/systems/{id}/health", read(get(sys::health)))
+        .route(
+            "/systems/{id}/checks",
+            read(get(ck::list)).merge(manage(post(ck::create))),
+        )
+        .route(
+            "/checks/{check_id}",
+            manage(patch(ck::update).delete(ck::delete)),
+        )
+        .route(
+            "/checks/{check_id}/results",
+            read(get(ck::list_results)).merge(ingest(post(ck::post_results))),
+        )
+        .route("/systems/{id}/objectives", read(get(obj::for_system)))
+        .route(
+            "/objectives",
+            read(get(obj::list)).merge(manage(post(obj::create))),
+        )
+        .route("/objectives/bulk-status", read(post(obj::bulk_status)))
+        .route(
+            "/objectives/{id}",
+            read(get(obj::get)).merge(manage(patch(obj::update).delete(obj::delete))),
+        )
+        .route("/objectives/{id}/downtime", read(get(obj::downtime)))
+        .route(
+            "/maintenances",
+            read(get(mt::list)).merge(manage(post(mt::create))),
+        )
+        .route("/maintenances/{id}", read(get(mt::get)))
+        .route("/maintenances/{id}/cancel", manage(post(mt::cancel)))
+        .route("/systems/{id}/maintenances", read(get(mt::for_system)))
+        .route(
+            "/incidents",
+            read(get(inc::list)).merge(manage(post(inc::create))),
+        )
+        .route("/incidents/{id}", read(get(inc::get)))
+        .route("/incidents/{id}/resolve", manage(post(inc::resolve)))
+        .route("/systems/{id}/incidents", read(get(inc::for_system)))
+        .route("/objectives/{id}/snapshots", read(get(bk::snapshots)))
+        .route("/streaks", read(get(bk::streaks)))
+        .route("/systems/{id}/achievements", read(get(bk::achievements)))
+        .route("/milestones", read(get(bk::milestones)))
+        .route("/signals", read(get(sse::stream)));
+
+    Router::new()
+        .nest("/api/v1", api)
+        .route("/", get(dashboard::page))
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .route("/openapi.json", get(openapi::serve))
+        .fallback(|| async { ApiError::not_found("no such route") })
+        .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(from_fn(metrics::track))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}

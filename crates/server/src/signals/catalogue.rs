@@ -1,0 +1,302 @@
+//! The typed signal catalogue: every event `/signals` can carry, its name and its payload, in
+//! one enum. SSE, the cross-replica fan-out and the OpenAPI description all read it, so an event
+//! name is written here and nowhere else (api.md, "Signals").
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use slod_engine::achievements::AchievementKind;
+use slod_engine::digest::Digest;
+use slod_engine::{Health, MaintenanceStatus, Tier};
+use slod_store::IncidentStatus;
+
+/// One announced change. Serialized as `{"event": <name>, "data": <payload>}` between
+/// replicas; on the SSE stream the name is the `event:` field and the payload the `data:`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", content = "data")]
+pub enum Signal {
+    /// An objective's status changed (its budget, tier or breach).
+    #[serde(rename = "slo.status.changed")]
+    StatusChanged(StatusChanged),
+    /// An objective was deleted (on its own, or with the check it was scoped to).
+    #[serde(rename = "slo.objective.deleted")]
+    ObjectiveDeleted(ObjectiveRef),
+    /// A system's rolled-up health changed.
+    #[serde(rename = "health.changed")]
+    HealthChanged(HealthChanged),
+    /// A system was deleted with everything that hung off it.
+    #[serde(rename = "system.deleted")]
+    SystemDeleted(SystemRef),
+    /// An incident naming this system opened or was resolved (one signal per system).
+    #[serde(rename = "incident.changed")]
+    IncidentChanged(IncidentChanged),
+    /// A maintenance window naming this system was recorded or cancelled.
+    #[serde(rename = "maintenance.changed")]
+    MaintenanceChanged(MaintenanceChanged),
+    /// The daily bookkeeping moved an objective's streak.
+    #[serde(rename = "slo.streak.updated")]
+    StreakUpdated(StreakUpdated),
+    /// The daily bookkeeping unlocked an achievement.
+    #[serde(rename = "slo.achievement.unlocked")]
+    AchievementUnlocked(AchievementUnlocked),
+    /// The weekly digest (Monday 09:00 UTC).
+    #[serde(rename = "slo.digest")]
+    Digest(Box<Digest>),
+    /// Signals may have been lost (a replica lost the signal bus, or a reconnecting client's
+    /// `Last-Event-ID` is too old): refetch everything.
+    #[serde(rename = "signals.resync")]
+    Resync(Resync),
+}
+
+/// `slo.status.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StatusChanged {
+    pub system_id: String,
+    pub objective_id: String,
+    /// Percent of the error budget left, 0..=100.
+    pub budget_remaining_percent: f64,
+    pub is_breaching: bool,
+    pub tier: Tier,
+}
+
+/// An objective, by id and system.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectiveRef {
+    pub system_id: String,
+    pub objective_id: String,
+}
+
+/// A system, by id.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SystemRef {
+    pub system_id: String,
+}
+
+/// `health.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HealthChanged {
+    pub system_id: String,
+    pub status: Health,
+}
+
+/// `incident.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct IncidentChanged {
+    pub incident_id: String,
+    pub system_id: String,
+    pub status: IncidentStatus,
+}
+
+/// `maintenance.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct MaintenanceChanged {
+    pub maintenance_id: String,
+    pub system_id: String,
+    pub status: MaintenanceStatus,
+}
+
+/// `slo.streak.updated`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct StreakUpdated {
+    pub system_id: String,
+    pub objective_id: String,
+    /// The UTC day counted, `YYYY-MM-DD`.
+    pub day: String,
+    pub current_days: u32,
+    pub best_days: u32,
+}
+
+/// `slo.achievement.unlocked`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AchievementUnlocked {
+    pub system_id: String,
+    pub kind: AchievementKind,
+    #[schema(value_type = String, format = DateTime)]
+    pub unlocked_at: Timestamp,
+}
+
+/// `signals.resync`: no payload.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Resync {}
+
+impl Signal {
+    /// Every event name, in catalogue order (the OpenAPI description lists them).
+    pub const NAMES: [&'static str; 10] = [
+        "slo.status.changed",
+        "slo.objective.deleted",
+        "health.changed",
+        "system.deleted",
+        "incident.changed",
+        "maintenance.changed",
+        "slo.streak.updated",
+        "slo.achievement.unlocked",
+        "slo.digest",
+        "signals.resync",
+    ];
+
+    /// The event name (`slo.status.changed`, ...).
+    pub fn name(&self) -> &'static str {
+        Self::NAMES[match self {
+            Signal::StatusChanged(_) => 0,
+            Signal::ObjectiveDeleted(_) => 1,
+            Signal::HealthChanged(_) => 2,
+            Signal::SystemDeleted(_) => 3,
+            Signal::IncidentChanged(_) => 4,
+            Signal::MaintenanceChanged(_) => 5,
+            Signal::StreakUpdated(_) => 6,
+            Signal::AchievementUnlocked(_) => 7,
+            Signal::Digest(_) => 8,
+            Signal::Resync(_) => 9,
+        }]
+    }
+
+    /// The system the change belongs to (for `?systemId=`); `None` for signals of no one
+    /// system, which every subscriber receives.
+    pub fn system_id(&self) -> Option<&str> {
+        match self {
+            Signal::StatusChanged(s) => Some(&s.system_id),
+            Signal::ObjectiveDeleted(s) => Some(&s.system_id),
+            Signal::HealthChanged(s) => Some(&s.system_id),
+            Signal::SystemDeleted(s) => Some(&s.system_id),
+            Signal::IncidentChanged(s) => Some(&s.system_id),
+            Signal::MaintenanceChanged(s) => Some(&s.system_id),
+            Signal::StreakUpdated(s) => Some(&s.system_id),
+            Signal::AchievementUnlocked(s) => Some(&s.system_id),
+            Signal::Digest(_) | Signal::Resync(_) => None,
+        }
+    }
+
+    /// The payload as JSON text, as the SSE `data:` field carries it.
+    pub fn data_json(&self) -> String {
+        let data = match self {
+            Signal::StatusChanged(p) => serde_json::to_string(p),
+            Signal::ObjectiveDeleted(p) => serde_json::to_string(p),
+            Signal::HealthChanged(p) => serde_json::to_string(p),
+            Signal::SystemDeleted(p) => serde_json::to_string(p),
+            Signal::IncidentChanged(p) => serde_json::to_string(p),
+            Signal::MaintenanceChanged(p) => serde_json::to_string(p),
+            Signal::StreakUpdated(p) => serde_json::to_string(p),
+            Signal::AchievementUnlocked(p) => serde_json::to_string(p),
+            Signal::Digest(p) => serde_json::to_string(p),
+            Signal::Resync(p) => serde_json::to_string(p),
+        };
+        // Plain structs of strings, numbers and enums always encode.
+        data.unwrap_or_else(|_| "{}".to_owned())
+    }
+
+    /// The SSE events' description for the OpenAPI document: every name with its payload.
+    pub fn describe() -> String {
+        format!(
+            "Server-Sent Events. Each event has `event:` (its name), `id:` and `data:` (JSON). \
+             Events: {}.",
+            Self::NAMES.join(", ")
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// One example of every signal; the match makes a new variant fail to compile here until
+    /// it has an example.
+    fn examples() -> Vec<Signal> {
+        let all = vec![
+            Signal::StatusChanged(StatusChanged {
+                system_id: "s".into(),
+                objective_id: "o".into(),
+                budget_remaining_percent: 50.0,
+                is_breaching: false,
+                tier: Tier::Healthy,
+            }),
+            Signal::ObjectiveDeleted(ObjectiveRef {
+                system_id: "s".into(),
+                objective_id: "o".into(),
+            }),
+            Signal::HealthChanged(HealthChanged {
+                system_id: "s".into(),
+                status: Health::Unhealthy,
+            }),
+            Signal::SystemDeleted(SystemRef {
+                system_id: "s".into(),
+            }),
+            Signal::IncidentChanged(IncidentChanged {
+                incident_id: "i".into(),
+                system_id: "s".into(),
+                status: IncidentStatus::Open,
+            }),
+            Signal::MaintenanceChanged(MaintenanceChanged {
+                maintenance_id: "m".into(),
+                system_id: "s".into(),
+                status: MaintenanceStatus::Scheduled,
+            }),
+            Signal::StreakUpdated(StreakUpdated {
+                system_id: "s".into(),
+                objective_id: "o".into(),
+                day: "2026-11-01".into(),
+                current_days: 1,
+                best_days: 1,
+            }),
+            Signal::AchievementUnlocked(AchievementUnlocked {
+                system_id: "s".into(),
+                kind: AchievementKind::FirstSteps,
+                unlocked_at: Timestamp::UNIX_EPOCH,
+            }),
+            Signal::Digest(Box::new(slod_engine::digest::digest(
+                vec![],
+                Timestamp::UNIX_EPOCH,
+            ))),
+            Signal::Resync(Resync {}),
+        ];
+        for s in &all {
+            match s {
+                Signal::StatusChanged(_)
+                | Signal::ObjectiveDeleted(_)
+                | Signal::HealthChanged(_)
+                | Signal::SystemDeleted(_)
+                | Signal::IncidentChanged(_)
+                | Signal::MaintenanceChanged(_)
+                | Signal::StreakUpdated(_)
+                | Signal::AchievementUnlocked(_)
+                | Signal::Digest(_)
+                | Signal::Resync(_) => {}
+            }
+        }
+        all
+    }
+
+    #[test]
+    fn every_name_is_the_serde_tag_and_appears_once() {
+        let all = examples();
+        assert_eq!(all.len(), Signal::NAMES.len());
+        for (signal, name) in all.iter().zip(Signal::NAMES) {
+            assert_eq!(signal.name(), name);
+            let tagged = serde_json::to_value(signal).unwrap();
+            assert_eq!(tagged["event"], name, "the wire name is the catalogue name");
+            assert_eq!(
+                tagged["data"],
+                serde_json::from_str::<serde_json::Value>(&signal.data_json()).unwrap()
+            );
+            let back: Signal = serde_json::from_value(tagged).unwrap();
+            assert_eq!(&back, signal, "a signal crosses replicas unchanged");
+        }
+    }
+
+    #[test]
+    fn payloads_keep_their_documented_shape() {
+        let status = &examples()[0];
+        assert_eq!(
+            status.data_json(),
+            r#"{"systemId":"s","objectiveId":"o","budgetRemainingPercent":50.0,"isBreaching":false,"tier":"healthy"}"#
+        );
+        assert_eq!(examples()[9].data_json(), "{}");
+        assert_eq!(examples()[8].system_id(), None);
+    }
+}

@@ -1,0 +1,96 @@
+//! Input rules shared by the services. Every failure names its field, and all of an input's
+//! problems are reported at once so a client can fix them in one go.
+
+use slod_engine::validate::FieldError;
+
+use crate::error::ServiceError;
+use crate::ids::TypedId;
+
+/// Most systems one incident or maintenance window names.
+pub const MAX_SYSTEMS: usize = 100;
+
+/// Collects the problems of one input.
+#[derive(Default)]
+pub struct Problems(Vec<FieldError>);
+
+impl Problems {
+    /// `field` breaks a rule.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push(FieldError::new(field, message));
+    }
+
+    /// A required display text: 1..=`max` characters, not only whitespace.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else if value.chars().count() > max {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// An optional text: at most `max` characters.
+    pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
+        if value.is_some_and(|v| v.chars().count() > max) {
+            self.add(field, format!("must be at most {max} characters"));
+        }
+    }
+
+    /// An optional integer within `min..=max`.
+    pub fn range(&mut self, field: &str, value: Option<u64>, min: u64, max: u64) {
+        if value.is_some_and(|v| !(min..=max).contains(&v)) {
+            self.add(field, format!("must be from {min} to {max}"));
+        }
+    }
+
+    /// Parses each of `raw` as an id of type `T`, reporting the first that breaks the rule.
+    pub fn ids<T: TypedId>(&mut self, field: &str, raw: &[String]) -> Vec<T> {
+        let mut out = Vec::with_capacity(raw.len());
+        for id in raw {
+            match T::parse(id) {
+                Some(id) => out.push(id),
+                None => {
+                    self.add(field, format!("{id:?} is not a {} id", T::KIND));
+                    break;
+                }
+            }
+        }
+        out
+    }
+
+    /// The systems a record names (an incident, a maintenance window): 1..=100 system ids.
+    pub fn system_ids(&mut self, field: &str, ids: &[String]) -> Vec<String> {
+        if ids.is_empty() {
+            self.add(field, "must name at least one system");
+        } else if ids.len() > MAX_SYSTEMS {
+            self.add(field, format!("at most {MAX_SYSTEMS} systems"));
+        }
+        self.ids::<crate::ids::SystemId>(field, ids)
+            .into_iter()
+            .map(String::from)
+            .collect()
+    }
+
+    /// Whether nothing was reported.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// `Ok` if nothing was reported, else every problem as one `invalid` error.
+    pub fn into_result(self) -> Result<(), ServiceError> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(ServiceError::Invalid(self.0))
+        }
+    }
+}
+
+/// Deserializes a field that may be absent (keep), `null` (clear) or a value (set): with
+/// `#[serde(default, deserialize_with = "nullable")]` on an `Option<Option<T>>`.
+pub fn nullable<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,9 @@
+//! The store's integration tests, one binary: every case on SQLite (a fresh file) and on
+//! PostgreSQL (a fresh schema in `DATABASE_URL`).
+
+#[macro_use]
+mod support;
+
+mod conformance;
+mod migrations;
+mod operations;
