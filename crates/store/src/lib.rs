@@ -206,9 +206,22 @@ impl Store {
                     .max_connections(1)
                     .connect_with(connect.clone())
                     .await?;
-                setup
-                    .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                // Replicas starting together would race on CREATE SCHEMA IF NOT EXISTS (it
+                // can fail with a duplicate key), so they take turns under the migrations' lock.
+                let mut conn = setup.acquire().await?;
+                sqlx::query("SELECT pg_advisory_lock($1)")
+                    .bind(migrate::MIGRATION_LOCK_KEY)
+                    .execute(&mut *conn)
                     .await?;
+                let created = conn
+                    .execute(format!("CREATE SCHEMA IF NOT EXISTS {schema}").as_str())
+                    .await;
+                sqlx::query("SELECT pg_advisory_unlock($1)")
+                    .bind(migrate::MIGRATION_LOCK_KEY)
+                    .execute(&mut *conn)
+                    .await?;
+                created?;
+                drop(conn);
                 setup.close().await;
                 Some(schema.clone())
             }

@@ -37,7 +37,7 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.
-const MIGRATION_LOCK_KEY: i64 = 0x510d_0001;
+pub(crate) const MIGRATION_LOCK_KEY: i64 = 0x510d_0001;
 
 impl Store {
     /// Applies every migration not yet applied; safe to run from several replicas at once.

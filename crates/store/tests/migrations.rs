@@ -255,3 +255,40 @@ fn type_names_and_predicates_normalise() {
         normal_predicate("end_at IS NULL AND check_id IS NULL")
     );
 }
+
+/// Replicas starting at once on a schema nobody created yet all start: they take turns
+/// creating it (PostgreSQL's CREATE SCHEMA IF NOT EXISTS is not safe against itself).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replicas_starting_together_create_their_schema_once() {
+    let Some(probe) = crate::support::postgres().await else {
+        return;
+    };
+    probe.close().await;
+    let url = std::env::var("DATABASE_URL").unwrap();
+    // A race: several rounds, so that one without the turns fails almost surely.
+    for _ in 0..5 {
+        race_to_create_a_schema(&url).await;
+    }
+}
+
+async fn race_to_create_a_schema(url: &str) {
+    let schema = format!("t_{}", uuid::Uuid::new_v4().simple());
+    let start = || {
+        let (url, schema) = (url.to_owned(), schema.clone());
+        async move {
+            let options = slod_store::StoreOptions {
+                pg_schema: Some(schema),
+                max_connections: Some(1),
+            };
+            let store = slod_store::Store::open_with(&url, options).await?;
+            store.migrate().await?;
+            store.close().await;
+            Ok::<_, slod_store::StoreError>(())
+        }
+    };
+    // Concurrent on the database's side: each start waits on its own connections.
+    let (a, b, c, d) = tokio::join!(start(), start(), start(), start());
+    for started in [a, b, c, d] {
+        started.expect("every replica starts");
+    }
+}
