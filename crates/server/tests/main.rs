@@ -14,3 +14,4 @@ mod objectives;
 mod operations;
 mod probes;
 mod replicas;
+mod signals;

@@ -234,7 +234,7 @@ async fn after_losing_the_signal_bus_a_replica_tells_its_dashboards_to_resync() 
         .await
         .expect("a resync within 10 s")
         .unwrap();
-    assert_eq!(signal.name(), "signals.resync");
+    assert_eq!(signal.signal.name(), "signals.resync");
     assert_eq!(signals.fanout_connected(), Some(true));
     let _ = restarted.kill();
     let _ = restarted.wait();
@@ -278,5 +278,117 @@ async fn a_job_run_from_the_command_line_reaches_the_replicas() {
         .await
         .expect("the digest reached the replica")
         .unwrap();
-    assert_eq!(signal.name(), "slo.digest");
+    assert_eq!(signal.signal.name(), "slo.digest");
+}
+
+/// A client of replica A drops its connection while changes happen on both replicas; its
+/// reconnect reaches replica B (as a load balancer may send it), which resumes it from A's
+/// last event id: the ids are one sequence across the cluster.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reconnect_that_reaches_another_replica_resumes_there() {
+    let Some(database_url) = database_url() else {
+        return;
+    };
+    let Ok(redis_url) = std::env::var("REDIS_URL") else {
+        assert!(
+            std::env::var("SLOD_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
+            "SLOD_REQUIRE_SERVICES=1 but REDIS_URL is not set"
+        );
+        eprintln!("skipped: REDIS_URL is not set");
+        return;
+    };
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    let (schema, namespace) = (format!("r_{suffix}"), format!("r-{suffix}"));
+    let a = spawn_replica(&database_url, &schema, &redis_url, &namespace);
+    let b = spawn_replica(&database_url, &schema, &redis_url, &namespace);
+    let client = Client::new();
+    use reqwest::Method;
+    for replica in [&a, &b] {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let url = format!("{}/readyz", replica.base);
+            let (_, ready) = call(&client, Method::GET, url, None).await;
+            if ready["signals"] == "connected" {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "a replica never followed the stream: {ready}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    let post = |base: &str, path: &str, body: Value| {
+        let (client, url) = (client.clone(), format!("{base}{path}"));
+        async move {
+            let (status, body) = call(&client, Method::POST, url, Some(body)).await;
+            assert!(status.is_success(), "{status} {body}");
+            body
+        }
+    };
+    post(
+        &a.base,
+        "/api/v1/systems",
+        json!({"id": "svc", "name": "svc"}),
+    )
+    .await;
+    let check = post(
+        &a.base,
+        "/api/v1/systems/svc/checks",
+        json!({"name": "agent", "kind": "push"}),
+    )
+    .await;
+    let check = check["id"].as_str().unwrap().to_owned();
+    post(
+        &a.base,
+        "/api/v1/objectives",
+        json!({"systemId": "svc", "target": 99.0, "windowDays": 1}),
+    )
+    .await;
+    let mut steady = Events::open_at(&client, &b.base, "").await;
+    steady.positioned().await;
+    let mut on_a = Events::open_at(&client, &a.base, "").await;
+    on_a.positioned().await;
+    let results = format!("/api/v1/checks/{check}/results");
+    post(&a.base, &results, json!({"status": "unhealthy"})).await;
+    on_a.until(|n, _| n == "health.changed").await;
+    let last = on_a.last_id.clone().unwrap();
+    drop(on_a);
+    // While the client is away, changes on both replicas.
+    post(&b.base, &results, json!({"status": "healthy"})).await;
+    post(&a.base, &results, json!({"status": "unhealthy"})).await;
+    post(&b.base, &results, json!({"status": "healthy"})).await;
+    let mut on_b = Events::resume_at(&client, &b.base, "", Some(&last)).await;
+
+    // What a client connected to B throughout saw: four flips, each a health.changed then a
+    // slo.status.changed.
+    // (Signals travel through the stream, so the objective's creation may still arrive first.)
+    let mut seen = Vec::new();
+    let truth = loop {
+        let (name, data) = steady.next().await;
+        seen.push((steady.last_id.clone().unwrap(), name, data));
+        if let Some(at) = seen.iter().position(|(id, _, _)| *id == last) {
+            if seen.len() - at - 1 == 7 {
+                break &seen[at + 1..];
+            }
+        }
+        assert!(seen.len() < 20, "B never delivered A's signal under the id A gave it");
+    };
+    for expected in truth {
+        let (name, data) = on_b.next().await;
+        assert_eq!(
+            &(on_b.last_id.clone().unwrap(), name, data),
+            expected,
+            "the resumed client gets the missed signals in the cluster's order"
+        );
+    }
+    let healths: Vec<&Value> = truth
+        .iter()
+        .filter(|(_, n, _)| n == "health.changed")
+        .map(|(_, _, d)| &d["status"])
+        .collect();
+    assert_eq!(
+        healths,
+        [&json!("healthy"), &json!("unhealthy"), &json!("healthy")]
+    );
 }

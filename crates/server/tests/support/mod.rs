@@ -113,7 +113,13 @@ pub fn logged_address(child: &mut std::process::Child) -> String {
             break address.to_owned();
         }
     };
-    std::thread::spawn(move || for _ in lines {});
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            if std::env::var("DEBUG_REPLICA").is_ok() {
+                eprintln!("{line}");
+            }
+        }
+    });
     address
 }
 
@@ -292,11 +298,16 @@ macro_rules! on_both {
     };
 }
 
-/// A minimal Server-Sent Events reader.
+/// A minimal Server-Sent Events reader that, like a browser's EventSource, remembers the last
+/// event id it saw and the server's retry hint.
 pub struct Events {
     stream:
         std::pin::Pin<Box<dyn futures_util::Stream<Item = reqwest::Result<bytes::Bytes>> + Send>>,
     buffer: String,
+    /// The last `id:` seen (sent back as `Last-Event-ID` on a reconnect).
+    pub last_id: Option<String>,
+    /// The last `retry:` hint, in milliseconds.
+    pub retry: Option<u64>,
 }
 
 impl Events {
@@ -306,21 +317,35 @@ impl Events {
 
     /// Opens the stream of the server at `base` (e.g. another process).
     pub async fn open_at(client: &Client, base: &str, query: &str) -> Events {
-        let response = client
+        Events::resume_at(client, base, query, None).await
+    }
+
+    /// Reconnects, as an EventSource does, with `Last-Event-ID: last_id`.
+    pub async fn resume_at(
+        client: &Client,
+        base: &str,
+        query: &str,
+        last_id: Option<&str>,
+    ) -> Events {
+        let mut request = client
             .get(format!("{base}/api/v1/signals{query}"))
-            .bearer_auth(ADMIN)
-            .send()
-            .await
-            .unwrap();
+            .bearer_auth(ADMIN);
+        if let Some(id) = last_id {
+            request = request.header("Last-Event-ID", id);
+        }
+        let response = request.send().await.unwrap();
         assert_eq!(response.headers()["content-type"], "text/event-stream");
         Events {
             stream: Box::pin(response.bytes_stream()),
             buffer: String::new(),
+            last_id: last_id.map(str::to_owned),
+            retry: None,
         }
     }
 
-    /// The next event as (name, data), skipping comments (keep-alives).
-    pub async fn next(&mut self) -> (String, Value) {
+    /// The next block of the stream as (event name, data), empty for a block without an
+    /// event (a keep-alive, or one that only moves the last event id).
+    async fn block(&mut self) -> (String, String) {
         loop {
             if let Some(end) = self.buffer.find("\n\n") {
                 let block: String = self.buffer.drain(..end + 2).collect();
@@ -331,12 +356,13 @@ impl Events {
                         name = v.trim().to_owned();
                     } else if let Some(v) = line.strip_prefix("data:") {
                         data.push_str(v.trim());
+                    } else if let Some(v) = line.strip_prefix("id:") {
+                        self.last_id = Some(v.trim().to_owned());
+                    } else if let Some(v) = line.strip_prefix("retry:") {
+                        self.retry = v.trim().parse().ok();
                     }
                 }
-                if !name.is_empty() {
-                    return (name, serde_json::from_str(&data).unwrap());
-                }
-                continue;
+                return (name, data);
             }
             let chunk = tokio::time::timeout(Duration::from_secs(10), self.stream.next())
                 .await
@@ -345,6 +371,28 @@ impl Events {
                 .unwrap();
             self.buffer.push_str(&String::from_utf8_lossy(&chunk));
         }
+    }
+
+    /// The next event as (name, data).
+    pub async fn next(&mut self) -> (String, Value) {
+        loop {
+            let (name, data) = self.block().await;
+            if !name.is_empty() {
+                return (name, serde_json::from_str(&data).unwrap());
+            }
+        }
+    }
+
+    /// Reads the opening block of a new connection: where the client stands.
+    pub async fn positioned(&mut self) -> String {
+        let (name, _) = self.block().await;
+        assert!(
+            name.is_empty(),
+            "a new connection opens with its position, not {name}"
+        );
+        self.last_id
+            .clone()
+            .expect("the opening block carries an id")
     }
 
     /// Waits for the first event matching `wanted`.
