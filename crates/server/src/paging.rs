@@ -22,8 +22,10 @@ impl Paging {
         Paging { limit, after: None }
     }
 
-    /// Parses `limit` and `cursor` as a client sent them.
+    /// Parses `limit` and `cursor` as a client sent them. An empty cursor (`?cursor=`) is the
+    /// first page, like no cursor, on every list.
     pub fn parse(limit: Option<u64>, cursor: Option<&str>) -> Result<Self, ServiceError> {
+        let cursor = cursor.filter(|c| !c.is_empty());
         let mut problems = crate::validation::Problems::default();
         problems.range("limit", limit, 1, slod_store::MAX_PAGE as u64);
         let after = match cursor {

@@ -94,3 +94,22 @@ where
 {
     serde::Deserialize::deserialize(deserializer).map(Some)
 }
+
+/// Deserializes an optional field that must be a JSON object when present (serde would also
+/// take an array whose items line up with the fields): with
+/// `#[serde(default, deserialize_with = "optional_object")]`.
+pub fn optional_object<'de, D, T>(deserializer: D) -> Result<Option<T>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::de::DeserializeOwned,
+{
+    use serde::de::Error;
+    let value = <serde_json::Value as serde::Deserialize>::deserialize(deserializer)?;
+    match value {
+        serde_json::Value::Null => Ok(None),
+        serde_json::Value::Object(_) => serde_json::from_value(value)
+            .map(Some)
+            .map_err(D::Error::custom),
+        _ => Err(D::Error::custom("expected an object")),
+    }
+}

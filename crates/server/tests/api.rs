@@ -468,7 +468,7 @@ async fn every_error_code_and_nothing_changes(db: Db) {
         (status, code(&err)),
         (StatusCode::BAD_REQUEST, "invalid_input")
     );
-    // 415: no JSON content type. 413: body over 1 MiB.
+    // 415: no JSON content type. 413: body over 2 MiB.
     let (status, err) = s
         .post_raw("/api/v1/systems", Some("text/plain"), "{\"name\": \"x\"}")
         .await;
@@ -483,7 +483,7 @@ async fn every_error_code_and_nothing_changes(db: Db) {
         (status, code(&err)),
         (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type")
     );
-    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(1024 * 1024 + 10));
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2 * 1024 * 1024 + 10));
     let (status, err) = s
         .post_raw("/api/v1/systems", Some("application/json"), huge)
         .await;

@@ -7,6 +7,7 @@ mod support;
 
 mod api;
 mod cli;
+mod contracts;
 mod freshness;
 mod jobs;
 mod layout;

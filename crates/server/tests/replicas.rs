@@ -372,7 +372,10 @@ async fn a_reconnect_that_reaches_another_replica_resumes_there() {
                 break &seen[at + 1..];
             }
         }
-        assert!(seen.len() < 20, "B never delivered A's signal under the id A gave it");
+        assert!(
+            seen.len() < 20,
+            "B never delivered A's signal under the id A gave it"
+        );
     };
     for expected in truth {
         let (name, data) = on_b.next().await;

@@ -79,9 +79,9 @@ pub struct ResultBatch {
 
 /// The body of `POST /checks/{checkId}/results`: one result, or `{"results": [...]}`.
 ///
-/// Read as an object with a `results` member (a batch) or without one (one result), and
-/// then as that shape only, so a mistake is reported in that shape's terms (a derived
-/// `untagged` enum would only say that neither shape matched).
+/// Read through one struct with every field optional, so that a mistake is reported at its
+/// path (`results[3].status`) rather than as "matches neither shape", as a derived
+/// `untagged` enum would.
 #[derive(Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ResultsBody {
@@ -89,16 +89,38 @@ pub enum ResultsBody {
     One(ResultInput),
 }
 
+/// Either shape, as sent.
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+struct EitherShape {
+    results: Option<Vec<ResultInput>>,
+    status: Option<CheckStatus>,
+    at: Option<Timestamp>,
+    latency_ms: Option<f64>,
+    message: Option<String>,
+}
+
 impl<'de> Deserialize<'de> for ResultsBody {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let value = serde_json::Value::deserialize(deserializer)?;
-        let batch = value.as_object().is_some_and(|o| o.contains_key("results"));
-        let parsed = if batch {
-            serde_json::from_value(value).map(ResultsBody::Batch)
-        } else {
-            serde_json::from_value(value).map(ResultsBody::One)
-        };
-        parsed.map_err(serde::de::Error::custom)
+        use serde::de::Error;
+        let body = EitherShape::deserialize(deserializer)?;
+        let single = body.status.is_some()
+            || body.at.is_some()
+            || body.latency_ms.is_some()
+            || body.message.is_some();
+        match (body.results, body.status) {
+            (Some(_), _) if single => Err(D::Error::custom(
+                "a batch holds only `results`; one result has `status`, `at`, `latencyMs`, `message`",
+            )),
+            (Some(results), _) => Ok(ResultsBody::Batch(ResultBatch { results })),
+            (None, Some(status)) => Ok(ResultsBody::One(ResultInput {
+                status,
+                at: body.at,
+                latency_ms: body.latency_ms,
+                message: body.message,
+            })),
+            (None, None) => Err(D::Error::missing_field("status")),
+        }
     }
 }
 

@@ -1,47 +1,139 @@
 //! Extractors whose rejections are API errors: a client always gets the documented JSON error,
-//! never axum's plain-text one. Ids and bodies are parsed here, once.
+//! never axum's plain-text one. Ids and bodies are parsed here, once (api.md, "Conventions").
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::body::Bytes;
+use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
-use axum::http::StatusCode;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
+use slod_engine::validate::FieldError;
 
 use super::error::ApiError;
 use crate::ids::TypedId;
 
-/// Largest request body accepted, in bytes.
-pub const MAX_BODY_BYTES: usize = 1024 * 1024;
+/// Largest request body accepted, in bytes (2 MiB: a full batch of 1,000 results with
+/// 1,000-character messages fits).
+pub const MAX_BODY_BYTES: usize = 2 * 1024 * 1024;
 
-/// A JSON body: 415 without a JSON content type, 413 over the size limit, 400 otherwise.
+/// A JSON object body: 415 without a JSON content type, 413 over [`MAX_BODY_BYTES`], 400 for
+/// anything that is not a JSON object or does not fit `T`, naming the field by its path.
+/// Integer fields accept integral numbers written with a fraction (`30.0`), as JSON Schema
+/// counts them integers.
 pub struct ApiJson<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match axum::Json::<T>::from_request(req, state).await {
-            Ok(axum::Json(value)) => Ok(ApiJson(value)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        let json = req
+            .headers()
+            .get(CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<mime_type::Essence>().ok())
+            .is_some_and(|m| m.is_json());
+        if !json {
+            return Err(ApiError::unsupported_media_type(
+                "expected a body with Content-Type: application/json",
+            ));
         }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::payload_too_large(format!(
+                    "request body is larger than {} MiB",
+                    MAX_BODY_BYTES / (1024 * 1024)
+                ))
+            } else {
+                ApiError::invalid(format!("unreadable body: {}", rejection.body_text()))
+            }
+        })?;
+        parse_object(&bytes).map(ApiJson)
     }
 }
 
-fn json_rejection(rejection: JsonRejection) -> ApiError {
-    match rejection.status() {
-        StatusCode::PAYLOAD_TOO_LARGE => {
-            ApiError::payload_too_large("request body is larger than 1 MiB")
+/// Parses `bytes` as a JSON object into `T`.
+pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    let mut value: Value = serde_json::from_slice(bytes)
+        .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(ApiError::invalid(format!(
+            "the body must be a JSON object, not {}",
+            kind(&value)
+        )));
+    }
+    integral_floats_as_integers(&mut value);
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let field = e.path().to_string();
+        let message = e.into_inner().to_string();
+        if field.is_empty() || field == "." {
+            ApiError::invalid(format!("invalid JSON body: {message}"))
+        } else {
+            ApiError::invalid_fields(vec![FieldError::new(field, message)])
         }
-        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
-            ApiError::unsupported_media_type("expected a body with Content-Type: application/json")
+    })
+}
+
+/// What kind of JSON value `v` is, for messages.
+pub fn kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+/// Rewrites every number with no fractional part (`30.0`) as an integer, so integer fields
+/// accept it; float fields accept integers anyway. Numbers beyond ±2^53 are left as they are
+/// (no float there is exact).
+fn integral_floats_as_integers(v: &mut Value) {
+    const EXACT: f64 = 9_007_199_254_740_992.0;
+    match v {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            if f.fract() == 0.0 && f.abs() <= EXACT {
+                *v = if f < 0.0 {
+                    Value::from(f as i64)
+                } else {
+                    Value::from(f as u64)
+                };
+            }
         }
-        _ => ApiError::invalid(match rejection {
-            JsonRejection::JsonDataError(e) => format!(
-                "invalid JSON body: {}",
-                std::error::Error::source(&e).map_or_else(|| e.body_text(), |s| s.to_string())
-            ),
-            other => format!("malformed JSON body: {}", other.body_text()),
-        }),
+        Value::Array(items) => items.iter_mut().for_each(integral_floats_as_integers),
+        Value::Object(fields) => fields.values_mut().for_each(integral_floats_as_integers),
+        _ => {}
+    }
+}
+
+mod mime_type {
+    /// The type/subtype of a `Content-Type`, without parameters.
+    pub struct Essence(String);
+
+    impl std::str::FromStr for Essence {
+        type Err = ();
+        fn from_str(s: &str) -> Result<Self, ()> {
+            let essence = s
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            if essence.contains('/') {
+                Ok(Essence(essence))
+            } else {
+                Err(())
+            }
+        }
+    }
+
+    impl Essence {
+        /// `application/json` or any `+json` type.
+        pub fn is_json(&self) -> bool {
+            self.0 == "application/json" || self.0.ends_with("+json")
+        }
     }
 }
 
@@ -76,5 +168,49 @@ impl<S: Send + Sync, T: TypedId> FromRequestParts<S> for Id<T> {
         T::parse(&raw)
             .map(Id)
             .ok_or_else(|| ApiError::not_found(format!("{} {raw:?} not found", T::KIND)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(deny_unknown_fields, rename_all = "camelCase")]
+    struct Body {
+        window_days: u32,
+        target: f64,
+        inner: Option<Inner>,
+    }
+
+    #[derive(serde::Deserialize, Debug, PartialEq)]
+    #[serde(rename_all = "camelCase")]
+    struct Inner {
+        warning_percent: f64,
+    }
+
+    #[test]
+    fn an_object_is_required_and_integral_numbers_are_integers() {
+        let ok: Body = parse_object(br#"{"windowDays": 2831.0, "target": 99}"#).unwrap();
+        assert_eq!((ok.window_days, ok.target), (2831, 99.0));
+        for (body, field) in [
+            (&br#"["x", 1]"#[..], None),
+            (br#""text""#, None),
+            (br#"null"#, None),
+            (br#"{"windowDays": 30.5, "target": 99}"#, Some("windowDays")),
+            (
+                br#"{"windowDays": 30, "target": 99, "inner": {"warningPercent": "x"}}"#,
+                Some("inner.warningPercent"),
+            ),
+        ] {
+            let e = parse_object::<Body>(body).unwrap_err();
+            assert_eq!(e.code, "invalid_input");
+            assert_eq!(
+                e.details.first().map(|d| d.field.as_str()),
+                field,
+                "{}",
+                e.message
+            );
+        }
     }
 }

@@ -18,7 +18,7 @@ use crate::ids::{new_uuid, ObjectiveId, SystemId, TypedId};
 use crate::paging::Paging;
 use crate::signals::{ObjectiveRef, Signal};
 use crate::state::Core;
-use crate::validation::nullable;
+use crate::validation::{nullable, optional_object};
 use crate::views::{
     status_signal, DerivationInputs, ObjectiveList, ObjectiveStatus, SystemObjectives,
 };
@@ -67,6 +67,7 @@ pub struct CreateObjective {
     pub excluded_dependency_ids: Vec<String>,
     #[serde(default)]
     pub exclude_maintenance_windows: bool,
+    #[serde(default, deserialize_with = "optional_object")]
     pub burn_rate_thresholds: Option<ThresholdsInput>,
 }
 
@@ -91,6 +92,7 @@ pub struct UpdateObjective {
     pub dependency_exclusion: Option<DependencyExclusion>,
     pub excluded_dependency_ids: Option<Vec<String>>,
     pub exclude_maintenance_windows: Option<bool>,
+    #[serde(default, deserialize_with = "optional_object")]
     pub burn_rate_thresholds: Option<ThresholdsInput>,
 }
 

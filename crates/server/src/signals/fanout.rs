@@ -218,27 +218,29 @@ async fn follow(client: redis::Client, key: String, hub: Weak<Hub>, following: A
             .await
         {
             Ok(mut conn) => {
+                // Where to read from, and whether what came since our place is lost.
                 let place = match &last {
-                    None => newest(&mut conn, &key).await.inspect(|head| {
+                    None => newest(&mut conn, &key).await.map(|head| {
                         if let (Some(hub), Ok(base)) = (hub.upgrade(), head.parse::<SignalId>()) {
                             hub.reset(base);
                         }
+                        (head, false)
                     }),
-                    Some(id) => still_held(&mut conn, &key, id).await.map(|held| {
-                        if !held {
+                    Some(id) => still_held(&mut conn, &key, id)
+                        .await
+                        .map(|held| (id.clone(), !held)),
+                };
+                match place {
+                    Ok((place, lost)) => {
+                        last = Some(place);
+                        following.store(true, Ordering::Relaxed);
+                        tracing::info!(stream = key, "following the other replicas' signals");
+                        if lost {
                             // Whatever came between is gone: local dashboards refetch.
                             if let Some(hub) = hub.upgrade() {
                                 hub.deliver(None, Signal::Resync(Resync {}));
                             }
                         }
-                        id.clone()
-                    }),
-                };
-                match place {
-                    Ok(place) => {
-                        last = Some(place);
-                        following.store(true, Ordering::Relaxed);
-                        tracing::info!(stream = key, "following the other replicas' signals");
                         read(&mut conn, &key, &hub, &mut last).await;
                         following.store(false, Ordering::Relaxed);
                         tracing::warn!("lost the signal stream; reconnecting");
