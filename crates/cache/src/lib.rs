@@ -32,3 +32,4 @@ pub use provider::{
     CacheProvider, Payload, PayloadFormat, ProviderError, Read, Token, WriteOutcome,
 };
 pub use scope::{CacheValue, CachedScope, LoadError};
+pub use telemetry::describe_metrics;

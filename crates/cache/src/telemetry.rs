@@ -2,7 +2,68 @@
 //! scope is built, so counting costs an atomic add (or nothing when no recorder is installed).
 //! Install the recorder before building scopes.
 
-use metrics::{counter, Counter};
+use metrics::{counter, describe_counter, describe_gauge, Counter};
+
+/// Gives every metric of this crate its help text, for exporters that print one (Prometheus's
+/// `# HELP`). Idempotent; call it once the recorder is installed.
+pub fn describe_metrics() {
+    for (name, help) in [
+        (
+            "slod_cache_hits_total",
+            "Reads answered from the cache (G1), by scope.",
+        ),
+        (
+            "slod_cache_misses_total",
+            "Reads the cache could not answer, by scope.",
+        ),
+        (
+            "slod_cache_loads_total",
+            "Loader runs after misses (one per single-flight group), by scope.",
+        ),
+        (
+            "slod_cache_load_errors_total",
+            "Loader runs that failed (never cached), by scope.",
+        ),
+        (
+            "slod_cache_singleflight_joins_total",
+            "Reads that joined a load already in flight (G2), by scope.",
+        ),
+        (
+            "slod_cache_writes_refused_total",
+            "Write-backs refused because the key was invalidated during the load (G3), by scope.",
+        ),
+        (
+            "slod_cache_provider_errors_total",
+            "Provider calls that failed; the read fell through to the loader (G6), by scope.",
+        ),
+        (
+            "slod_cache_provider_timeouts_total",
+            "Provider calls slower than their timeout (G6), by scope.",
+        ),
+        (
+            "slod_cache_breaker_skips_total",
+            "Provider calls skipped while the breaker was open (G6), by scope.",
+        ),
+        (
+            "slod_cache_decode_failures_total",
+            "Cached values that no longer decode, read as misses (G10), by scope.",
+        ),
+        (
+            "slod_cache_bypassed_reads_total",
+            "Reads that bypassed the cache after a failed invalidation (G7), by scope.",
+        ),
+        (
+            "slod_cache_invalidation_failures_total",
+            "Invalidations that failed and were reported (G7), by scope.",
+        ),
+    ] {
+        describe_counter!(name, help);
+    }
+    describe_gauge!(
+        "slod_cache_breaker_open",
+        "1 while the cache provider's circuit breaker is open (reads go to the loader), else 0."
+    );
+}
 
 pub(crate) struct ScopeMetrics {
     pub(crate) hits: Counter,

@@ -266,6 +266,28 @@ pub enum AlertLevel {
 /// Burn rate per look-back window (`5m` .. `3d`); `null` when the target allows no downtime.
 pub type BurnRates = BTreeMap<String, Option<f64>>;
 
+/// The OpenAPI shape of [`BurnRates`]: one burn rate (a ratio, 1 = spending the budget exactly
+/// over the window) per look-back window, `null` when the target allows no downtime.
+#[cfg(feature = "openapi")]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = BurnRates)]
+pub struct BurnRatesSchema {
+    #[serde(rename = "5m")]
+    pub m5: Option<f64>,
+    #[serde(rename = "30m")]
+    pub m30: Option<f64>,
+    #[serde(rename = "1h")]
+    pub h1: Option<f64>,
+    #[serde(rename = "2h")]
+    pub h2: Option<f64>,
+    #[serde(rename = "6h")]
+    pub h6: Option<f64>,
+    #[serde(rename = "1d")]
+    pub d1: Option<f64>,
+    #[serde(rename = "3d")]
+    pub d3: Option<f64>,
+}
+
 /// Everything a dashboard shows about one objective at one instant.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -287,6 +309,7 @@ pub struct Status {
     pub has_open_downtime: bool,
     pub tier: Tier,
     pub attribution: Vec<AttributionEntry>,
+    #[cfg_attr(feature = "openapi", schema(value_type = BurnRatesSchema))]
     pub burn_rates: BurnRates,
     pub alerts: AlertLevel,
     pub time_to_exhaustion_minutes: Option<f64>,

@@ -32,6 +32,41 @@ fn err(field: &str, message: impl Into<String>) -> FieldError {
 /// Longest accepted objective name.
 pub const MAX_NAME_LEN: usize = 200;
 
+/// What a text field may hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Text {
+    /// A name or title: at least one visible character, no control characters.
+    Name,
+    /// Free text (a description, a result's message): may be blank and may hold tabs and line
+    /// breaks, but no other control character.
+    Free,
+}
+
+/// C0 control characters and DEL (U+0000-U+001F, U+007F), which no stored text may hold,
+/// except `allowed` ones. PostgreSQL cannot store NUL, so refusing them keeps both backends
+/// alike; the others garble logs and terminals.
+fn is_control(c: char, allowed: &[char]) -> bool {
+    ((c as u32) < 0x20 || c == '\u{7f}') && !allowed.contains(&c)
+}
+
+/// The rule of a text field of kind `kind`, at most `max` characters (Unicode scalar values,
+/// as JSON Schema's `maxLength` counts them). `None` when `value` follows it.
+pub fn check_text(field: &str, value: &str, max: usize, kind: Text) -> Option<FieldError> {
+    let allowed: &[char] = match kind {
+        Text::Name => &[],
+        Text::Free => &['\t', '\n', '\r'],
+    };
+    if value.chars().any(|c| is_control(c, allowed)) {
+        Some(err(field, "must not contain control characters"))
+    } else if kind == Text::Name && value.trim().is_empty() {
+        Some(err(field, "must not be empty or blank"))
+    } else if value.chars().count() > max {
+        Some(err(field, format!("must be at most {max} characters")))
+    } else {
+        None
+    }
+}
+
 /// Checks every rule; returns all violations at once, so a client can fix them in one go.
 pub fn validate_objective(o: &Objective) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
@@ -46,14 +81,12 @@ pub fn validate_objective(o: &Objective) -> Result<(), Vec<FieldError>> {
             errors.push(err("timeZone", format!("unknown IANA time zone {zone:?}")));
         }
     }
-    if o.name
-        .as_ref()
-        .is_some_and(|n| n.chars().count() > MAX_NAME_LEN)
+    if let Some(problem) = o
+        .name
+        .as_deref()
+        .and_then(|n| check_text("name", n, MAX_NAME_LEN, Text::Name))
     {
-        errors.push(err(
-            "name",
-            format!("must be at most {MAX_NAME_LEN} characters"),
-        ));
+        errors.push(problem);
     }
     if o.excluded_dependency_ids.contains(&o.system_id) {
         errors.push(err(
@@ -190,13 +223,21 @@ mod tests {
             }),
             ["timeZone"]
         );
-        assert_eq!(
-            fields(&Objective {
-                name: Some("x".repeat(201)),
-                ..valid()
-            }),
-            ["name"]
-        );
+        for name in [
+            "x".repeat(201),
+            "   ".into(),
+            "a\u{0}b".into(),
+            "tab\there".into(),
+        ] {
+            assert_eq!(
+                fields(&Objective {
+                    name: Some(name.clone()),
+                    ..valid()
+                }),
+                ["name"],
+                "{name:?}"
+            );
+        }
         assert_eq!(
             fields(&Objective {
                 excluded_dependency_ids: vec!["s".into()],
@@ -237,5 +278,44 @@ mod tests {
             }),
             ["target", "windowDays"]
         );
+    }
+}
+
+#[cfg(test)]
+mod text_tests {
+    use super::*;
+
+    #[test]
+    fn names_need_a_visible_character_and_no_control_characters() {
+        for ok in ["a", " padded ", "日本", "x".repeat(200).as_str()] {
+            assert_eq!(check_text("name", ok, 200, Text::Name), None, "{ok:?}");
+        }
+        for bad in [
+            "",
+            "   ",
+            "\u{3000}",
+            "a\u{0}",
+            "a\nb",
+            "\u{7f}",
+            "x".repeat(201).as_str(),
+        ] {
+            assert!(
+                check_text("name", bad, 200, Text::Name).is_some(),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn free_text_may_be_blank_and_hold_line_breaks() {
+        for ok in ["", "  ", "line 1\nline 2\r\n\tindented"] {
+            assert_eq!(check_text("message", ok, 1000, Text::Free), None, "{ok:?}");
+        }
+        for bad in ["nul\u{0}", "bell\u{7}", "del\u{7f}"] {
+            assert!(
+                check_text("message", bad, 1000, Text::Free).is_some(),
+                "{bad:?}"
+            );
+        }
     }
 }

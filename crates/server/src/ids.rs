@@ -48,10 +48,11 @@ pub fn new_uuid() -> String {
 }
 
 macro_rules! typed_id {
-    ($(#[$doc:meta])* $name:ident, $kind:literal, $pattern:expr, $rule:path) => {
+    ($(#[$doc:meta])* $name:ident, $kind:literal, $pattern:literal, $rule:path) => {
         $(#[$doc])*
-        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema)]
         #[serde(try_from = "String", into = "String")]
+        #[schema(value_type = String, pattern = $pattern)]
         pub struct $name(String);
 
         impl TypedId for $name {
@@ -103,30 +104,25 @@ macro_rules! typed_id {
     };
 }
 
-/// The id of a UUID-named record.
-pub const UUID_PATTERN: &str = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$";
-/// The rule of a system id.
-pub const SYSTEM_ID_PATTERN: &str = "^[a-z0-9][a-z0-9._-]{0,63}$";
-
 typed_id!(
     /// A system's id: client-chosen or a generated UUID.
-    SystemId, "system", SYSTEM_ID_PATTERN, is_system_id
+    SystemId, "system", "^[a-z0-9][a-z0-9._-]{0,63}$", is_system_id
 );
 typed_id!(
     /// A health check's id (a UUID).
-    CheckId, "check", UUID_PATTERN, is_uuid
+    CheckId, "check", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
 typed_id!(
     /// An objective's id (a UUID).
-    ObjectiveId, "objective", UUID_PATTERN, is_uuid
+    ObjectiveId, "objective", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
 typed_id!(
     /// An incident's id (a UUID).
-    IncidentId, "incident", UUID_PATTERN, is_uuid
+    IncidentId, "incident", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
 typed_id!(
     /// A maintenance window's id (a UUID).
-    MaintenanceId, "maintenance", UUID_PATTERN, is_uuid
+    MaintenanceId, "maintenance", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
 
 #[cfg(test)]

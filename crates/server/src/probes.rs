@@ -78,6 +78,8 @@ pub async fn run(state: AppState) {
                 let at = Timestamp::now();
                 let outcome = probe(&client, &check).await;
                 metrics::counter!("slod_probes_total", "kind" => check.kind.as_str(), "status" => outcome.status.as_str()).increment(1);
+                metrics::histogram!("slod_probe_duration_seconds", "kind" => check.kind.as_str())
+                    .record(outcome.latency_ms / 1000.0);
                 let result = NewResult {
                     status: outcome.status,
                     at: Some(at),

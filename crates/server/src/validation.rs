@@ -1,7 +1,7 @@
 //! Input rules shared by the services. Every failure names its field, and all of an input's
 //! problems are reported at once so a client can fix them in one go.
 
-use slod_engine::validate::FieldError;
+use slod_engine::validate::{check_text, FieldError, Text};
 
 use crate::error::ServiceError;
 use crate::ids::TypedId;
@@ -19,19 +19,17 @@ impl Problems {
         self.0.push(FieldError::new(field, message));
     }
 
-    /// A required display text: 1..=`max` characters, not only whitespace.
+    /// A name or title: 1..=`max` characters, at least one of them visible, no control
+    /// characters (the engine's rule, `slod_engine::validate::check_text`).
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
-        if value.trim().is_empty() {
-            self.add(field, "must not be empty");
-        } else if value.chars().count() > max {
-            self.add(field, format!("must be at most {max} characters"));
-        }
+        self.0.extend(check_text(field, value, max, Text::Name));
     }
 
-    /// An optional text: at most `max` characters.
+    /// Optional free text (a description, a message): at most `max` characters, no control
+    /// characters but tabs and line breaks.
     pub fn optional_text(&mut self, field: &str, value: Option<&str>, max: usize) {
-        if value.is_some_and(|v| v.chars().count() > max) {
-            self.add(field, format!("must be at most {max} characters"));
+        if let Some(value) = value {
+            self.0.extend(check_text(field, value, max, Text::Free));
         }
     }
 

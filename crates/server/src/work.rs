@@ -84,6 +84,7 @@ enum Pending {
 /// One unit of work in progress. See the module doc for the rule it carries out.
 pub struct Work {
     kind: Mutation,
+    began: std::time::Instant,
     tx: Tx,
     invalidations: Vec<Invalidation>,
     signals: Vec<Pending>,
@@ -95,6 +96,7 @@ impl Work {
     pub async fn begin(store: &Store, hub: &Signals, kind: Mutation) -> ServiceResult<Work> {
         Ok(Work {
             kind,
+            began: std::time::Instant::now(),
             tx: store.begin().await?,
             invalidations: Vec::new(),
             signals: Vec::new(),
@@ -127,12 +129,15 @@ impl Work {
     pub async fn commit(self) -> ServiceResult<()> {
         let Work {
             kind,
+            began,
             tx,
             invalidations,
             signals,
             hub,
         } = self;
         tx.commit().await?;
+        metrics::histogram!("slod_store_transaction_duration_seconds", "mutation" => kind.name())
+            .record(began.elapsed().as_secs_f64());
         metrics::counter!("slod_mutations_total", "kind" => kind.name()).increment(1);
         let mut seen = HashSet::new();
         for invalidation in invalidations {

@@ -269,6 +269,11 @@ impl Store {
         self.schema.as_deref()
     }
 
+    /// The pool's connections: (open, idle). For the operations metrics.
+    pub fn pool_connections(&self) -> (u32, usize) {
+        (self.pool.size(), self.pool.num_idle())
+    }
+
     /// Whether the database answers.
     pub async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

@@ -20,7 +20,11 @@ use crate::validation::Problems;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct SnapshotQuery {
+    /// The first day: `2026-11-01` or an RFC 3339 time (its UTC day).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}")]
     from: Option<String>,
+    /// The last day, likewise.
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}-[0-9]{2}")]
     to: Option<String>,
 }
 
@@ -63,7 +67,7 @@ fn parse_day(problems: &mut Problems, field: &str, value: Option<&str>) -> Optio
     }
 }
 
-#[utoipa::path(get, path = "/api/v1/objectives/{id}/snapshots", tag = "bookkeeping", operation_id = "getObjectiveSnapshots", params(("id" = String, Path), SnapshotQuery),
+#[utoipa::path(get, path = "/api/v1/objectives/{id}/snapshots", tag = "bookkeeping", operation_id = "getObjectiveSnapshots", params(("id" = ObjectiveId, Path), SnapshotQuery),
     responses((status = 200, body = SnapshotList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn snapshots(
     State(bookkeeping): State<Bookkeeping>,
@@ -88,7 +92,7 @@ pub async fn streaks(
     Ok(Json(StreakList { streaks }))
 }
 
-#[utoipa::path(get, path = "/api/v1/systems/{id}/achievements", tag = "bookkeeping", operation_id = "getSystemAchievements", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/systems/{id}/achievements", tag = "bookkeeping", operation_id = "getSystemAchievements", params(("id" = SystemId, Path)),
     responses((status = 200, body = AchievementList), (status = 404, body = ErrorBody)))]
 pub async fn achievements(
     State(bookkeeping): State<Bookkeeping>,

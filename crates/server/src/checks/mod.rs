@@ -30,15 +30,21 @@ const MAX_MESSAGE: usize = 1000;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateCheck {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
     pub kind: CheckKind,
-    /// A URL for `http`, `host:port` for `tcp`; absent for `push`.
+    /// An `http://` or `https://` URL with a host for `http`, `host:port` for `tcp`; absent
+    /// for `push`.
+    #[schema(min_length = 1, max_length = 2048)]
     pub target: Option<String>,
-    /// 5..=86400, default 60.
+    /// Seconds between probes, 5..=86400, default 60.
+    #[schema(minimum = 5, maximum = 86400)]
     pub interval_seconds: Option<u64>,
-    /// 100..=60000, default 5000.
+    /// Milliseconds a probe may take, 100..=60000, default 5000.
+    #[schema(minimum = 100, maximum = 60000)]
     pub timeout_ms: Option<u64>,
-    /// Accepted HTTP statuses `[min, max]`, default `[200, 299]`.
+    /// Accepted HTTP statuses `[min, max]` with min <= max, default `[200, 299]`.
+    #[schema(value_type = Option<Vec<HttpStatus>>, min_items = 2, max_items = 2)]
     pub expect_status: Option<[u16; 2]>,
     pub enabled: Option<bool>,
 }
@@ -47,12 +53,16 @@ pub struct CreateCheck {
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateCheck {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 2048)]
     pub target: Option<Option<String>>,
+    #[schema(minimum = 5, maximum = 86400)]
     pub interval_seconds: Option<u64>,
+    #[schema(minimum = 100, maximum = 60000)]
     pub timeout_ms: Option<u64>,
+    #[schema(value_type = Option<Vec<HttpStatus>>, min_items = 2, max_items = 2)]
     pub expect_status: Option<[u16; 2]>,
     pub enabled: Option<bool>,
 }
@@ -66,7 +76,9 @@ pub struct ResultInput {
     #[schema(value_type = Option<String>, format = DateTime)]
     pub at: Option<Timestamp>,
     /// Milliseconds, >= 0.
+    #[schema(minimum = 0)]
     pub latency_ms: Option<f64>,
+    #[schema(max_length = 1000)]
     pub message: Option<String>,
 }
 
@@ -74,8 +86,26 @@ pub struct ResultInput {
 #[derive(Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultBatch {
+    /// 1..=1000 results, oldest first.
+    #[schema(min_items = 1, max_items = 1000)]
     pub results: Vec<ResultInput>,
 }
+
+/// An HTTP status code.
+pub struct HttpStatus;
+
+impl utoipa::PartialSchema for HttpStatus {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, Type};
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(100))
+            .maximum(Some(599))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for HttpStatus {}
 
 /// The body of `POST /checks/{checkId}/results`: one result, or `{"results": [...]}`.
 ///

@@ -26,6 +26,8 @@ pub struct ResultsQuery {
     from: Option<Timestamp>,
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<Timestamp>,
+    /// Results, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 
@@ -35,7 +37,7 @@ pub struct ResultList {
     results: Vec<CheckResult>,
 }
 
-#[utoipa::path(operation_id = "createCheck", post, path = "/api/v1/systems/{id}/checks", tag = "checks", params(("id" = String, Path)), request_body = CreateCheck,
+#[utoipa::path(operation_id = "createCheck", post, path = "/api/v1/systems/{id}/checks", tag = "checks", params(("id" = SystemId, Path)), request_body = CreateCheck,
     responses((status = 201, body = Check), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn create(
     State(checks): State<Checks>,
@@ -48,7 +50,7 @@ pub async fn create(
     ))
 }
 
-#[utoipa::path(operation_id = "listChecks", get, path = "/api/v1/systems/{id}/checks", tag = "checks", params(("id" = String, Path)),
+#[utoipa::path(operation_id = "listChecks", get, path = "/api/v1/systems/{id}/checks", tag = "checks", params(("id" = SystemId, Path)),
     responses((status = 200, body = Vec<Check>), (status = 404, body = ErrorBody)))]
 pub async fn list(
     State(checks): State<Checks>,
@@ -57,7 +59,7 @@ pub async fn list(
     Ok(Json(checks.list(&system).await?))
 }
 
-#[utoipa::path(operation_id = "updateCheck", patch, path = "/api/v1/checks/{checkId}", tag = "checks", params(("checkId" = String, Path)), request_body = UpdateCheck,
+#[utoipa::path(operation_id = "updateCheck", patch, path = "/api/v1/checks/{checkId}", tag = "checks", params(("checkId" = CheckId, Path)), request_body = UpdateCheck,
     responses((status = 200, body = Check), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(checks): State<Checks>,
@@ -67,14 +69,14 @@ pub async fn update(
     Ok(Json(checks.update(&id, input).await?))
 }
 
-#[utoipa::path(operation_id = "deleteCheck", delete, path = "/api/v1/checks/{checkId}", tag = "checks", params(("checkId" = String, Path)),
+#[utoipa::path(operation_id = "deleteCheck", delete, path = "/api/v1/checks/{checkId}", tag = "checks", params(("checkId" = CheckId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(State(checks): State<Checks>, Id(id): Id<CheckId>) -> ApiResult<StatusCode> {
     checks.delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(operation_id = "postResults", post, path = "/api/v1/checks/{checkId}/results", tag = "checks", params(("checkId" = String, Path)),
+#[utoipa::path(operation_id = "postResults", post, path = "/api/v1/checks/{checkId}/results", tag = "checks", params(("checkId" = CheckId, Path)),
     request_body(content = ResultsBody, description = "One result, or `{\"results\": [...]}` with up to 1000, oldest first"),
     responses((status = 202, body = Accepted), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn post_results(
@@ -91,7 +93,7 @@ pub async fn post_results(
     ))
 }
 
-#[utoipa::path(operation_id = "listResults", get, path = "/api/v1/checks/{checkId}/results", tag = "checks", params(("checkId" = String, Path), ResultsQuery),
+#[utoipa::path(operation_id = "listResults", get, path = "/api/v1/checks/{checkId}/results", tag = "checks", params(("checkId" = CheckId, Path), ResultsQuery),
     responses((status = 200, body = ResultList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn list_results(
     State(checks): State<Checks>,

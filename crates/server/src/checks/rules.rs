@@ -17,6 +17,9 @@ pub fn target(problems: &mut Problems, kind: CheckKind, target: Option<&str>) {
         (_, Some(t)) if t.len() > MAX_TARGET => {
             problems.add("target", format!("must be at most {MAX_TARGET} characters"))
         }
+        (_, Some(t)) if t.chars().any(char::is_control) => {
+            problems.add("target", "must not contain control characters")
+        }
         (CheckKind::Http, Some(url)) => {
             let host = url
                 .strip_prefix("http://")

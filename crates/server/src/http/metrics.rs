@@ -6,10 +6,14 @@ use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
 use axum::response::Response;
 
-/// Middleware: counts requests and their latency by method, route template and status.
+use crate::telemetry::method_label;
+
+/// Middleware: counts requests and their latency by method, route template and status. Every
+/// label comes from a bounded set: a route that matched nothing is `unmatched`, a method slod
+/// does not know is `other`.
 pub async fn track(request: Request, next: Next) -> Response {
     let start = Instant::now();
-    let method = request.method().to_string();
+    let method = method_label(request.method());
     let route = request
         .extensions()
         .get::<MatchedPath>()
@@ -17,7 +21,7 @@ pub async fn track(request: Request, next: Next) -> Response {
         .to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16().to_string();
-    metrics::counter!("slod_http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status).increment(1);
+    metrics::counter!("slod_http_requests_total", "method" => method, "route" => route.clone(), "status" => status).increment(1);
     metrics::histogram!("slod_http_request_duration_seconds", "method" => method, "route" => route)
         .record(start.elapsed().as_secs_f64());
     response

@@ -69,6 +69,11 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Readines
 
 #[utoipa::path(get, path = "/metrics", tag = "operations", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
+    crate::telemetry::process_collector().collect();
+    let (open, idle) = state.store.pool_connections();
+    metrics::gauge!("slod_store_pool_connections", "state" => "idle").set(idle as f64);
+    metrics::gauge!("slod_store_pool_connections", "state" => "in_use")
+        .set((open as usize).saturating_sub(idle) as f64);
     state.metrics.run_upkeep();
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

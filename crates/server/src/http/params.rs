@@ -9,7 +9,11 @@ use crate::paging::Paging;
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
+    /// Items per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+    /// `nextCursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^([0-9a-f]{2})*$")]
     cursor: Option<String>,
 }
 
@@ -24,6 +28,8 @@ impl ListQuery {
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LimitQuery {
+    /// Items, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
 }
 

@@ -27,8 +27,10 @@ const MAX_TITLE: usize = 200;
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateIncident {
-    /// 1..=100 system ids.
+    /// 1..=100 system ids, each naming a system.
+    #[schema(value_type = Vec<SystemId>, min_items = 1, max_items = 100)]
     pub system_ids: Vec<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     /// Hold the systems unhealthy while the incident is open (default false).
     #[serde(default)]

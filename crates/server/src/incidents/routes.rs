@@ -19,9 +19,14 @@ use crate::views::{IncidentList, SystemIncidents};
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct IncidentQuery {
-    system_id: Option<String>,
+    /// Only the incidents naming this system.
+    system_id: Option<SystemId>,
     status: Option<IncidentStatus>,
+    /// Items per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+    /// `nextCursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^([0-9a-f]{2})*$")]
     cursor: Option<String>,
 }
 
@@ -34,7 +39,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(incidents.open(input).await?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents", operation_id = "resolveIncident", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/incidents/{id}/resolve", tag = "incidents", operation_id = "resolveIncident", params(("id" = IncidentId, Path)),
     responses((status = 200, body = Incident), (status = 404, body = ErrorBody)))]
 pub async fn resolve(
     State(incidents): State<Incidents>,
@@ -43,7 +48,7 @@ pub async fn resolve(
     Ok(Json(incidents.resolve(&id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", operation_id = "getIncident", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/incidents/{id}", tag = "incidents", operation_id = "getIncident", params(("id" = IncidentId, Path)),
     responses((status = 200, body = Incident), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(incidents): State<Incidents>,
@@ -60,13 +65,13 @@ pub async fn list(
 ) -> ApiResult<Json<IncidentList>> {
     let paging = Paging::parse(query.limit, query.cursor.as_deref())?;
     let filter = IncidentFilter {
-        system_id: query.system_id,
+        system_id: query.system_id.map(String::from),
         status: query.status,
     };
     Ok(Json(incidents.list(filter, paging).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/systems/{id}/incidents", tag = "incidents", operation_id = "getIncidentsForSystem", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/systems/{id}/incidents", tag = "incidents", operation_id = "getIncidentsForSystem", params(("id" = SystemId, Path)),
     responses((status = 200, body = SystemIncidents), (status = 404, body = ErrorBody)))]
 pub async fn for_system(
     State(incidents): State<Incidents>,

@@ -64,6 +64,8 @@ pub async fn run_daily(
     metrics::histogram!("slod_job_duration_seconds", "job" => "daily")
         .record(started.elapsed().as_secs_f64());
     let summary = result?;
+    metrics::gauge!("slod_job_last_success_timestamp_seconds", "job" => "daily")
+        .set(jiff::Timestamp::now().as_second() as f64);
     tracing::info!(
         day = %lease.period,
         snapshots = summary.snapshots,

@@ -74,5 +74,7 @@ pub async fn run_digest(
     work.signal(Signal::Digest(Box::new(digest.clone())));
     work.commit().await?;
     metrics::counter!("slod_job_runs_total", "job" => "digest", "outcome" => "ran").increment(1);
+    metrics::gauge!("slod_job_last_success_timestamp_seconds", "job" => "digest")
+        .set(jiff::Timestamp::now().as_second() as f64);
     Ok((Outcome::Ran, Some(digest)))
 }

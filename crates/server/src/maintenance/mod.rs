@@ -31,8 +31,10 @@ const MAX_LENGTH: SignedDuration = SignedDuration::from_hours(366 * 24);
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateMaintenance {
-    /// 1..=100 system ids.
+    /// 1..=100 system ids, each naming a system.
+    #[schema(value_type = Vec<SystemId>, min_items = 1, max_items = 100)]
     pub system_ids: Vec<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(value_type = String, format = DateTime)]
     pub start_at: Timestamp,

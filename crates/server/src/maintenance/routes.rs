@@ -20,12 +20,17 @@ use crate::views::MaintenanceList;
 #[into_params(parameter_in = Query)]
 #[serde(rename_all = "camelCase")]
 pub struct MaintenanceQuery {
-    system_id: Option<String>,
+    /// Only the windows naming this system.
+    system_id: Option<SystemId>,
     #[param(value_type = Option<String>, format = DateTime)]
     from: Option<Timestamp>,
     #[param(value_type = Option<String>, format = DateTime)]
     to: Option<Timestamp>,
+    /// Items per page, 1..=1000 (default 100).
+    #[param(minimum = 1, maximum = 1000)]
     limit: Option<u64>,
+    /// `nextCursor` of the previous page; empty or absent for the first page.
+    #[param(pattern = "^([0-9a-f]{2})*$")]
     cursor: Option<String>,
 }
 
@@ -38,7 +43,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(windows.create(input).await?)))
 }
 
-#[utoipa::path(post, path = "/api/v1/maintenances/{id}/cancel", tag = "maintenance", operation_id = "cancelMaintenance", params(("id" = String, Path)),
+#[utoipa::path(post, path = "/api/v1/maintenances/{id}/cancel", tag = "maintenance", operation_id = "cancelMaintenance", params(("id" = MaintenanceId, Path)),
     responses((status = 200, body = Maintenance), (status = 404, body = ErrorBody)))]
 pub async fn cancel(
     State(windows): State<MaintenanceWindows>,
@@ -47,7 +52,7 @@ pub async fn cancel(
     Ok(Json(windows.cancel(&id).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/maintenances/{id}", tag = "maintenance", operation_id = "getMaintenance", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/maintenances/{id}", tag = "maintenance", operation_id = "getMaintenance", params(("id" = MaintenanceId, Path)),
     responses((status = 200, body = Maintenance), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(windows): State<MaintenanceWindows>,
@@ -64,14 +69,14 @@ pub async fn list(
 ) -> ApiResult<Json<MaintenanceList>> {
     let paging = Paging::parse(query.limit, query.cursor.as_deref())?;
     let filter = MaintenanceFilter {
-        system_id: query.system_id,
+        system_id: query.system_id.map(String::from),
         from: query.from,
         to: query.to,
     };
     Ok(Json(windows.list(filter, paging).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/systems/{id}/maintenances", tag = "maintenance", operation_id = "getMaintenancesForSystem", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/systems/{id}/maintenances", tag = "maintenance", operation_id = "getMaintenancesForSystem", params(("id" = SystemId, Path)),
     responses((status = 200, body = SystemMaintenances), (status = 404, body = ErrorBody)))]
 pub async fn for_system(
     State(windows): State<MaintenanceWindows>,

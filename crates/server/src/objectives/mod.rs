@@ -14,7 +14,7 @@ use slod_engine::{
 };
 
 use crate::error::{ServiceError, ServiceResult};
-use crate::ids::{new_uuid, ObjectiveId, SystemId, TypedId};
+use crate::ids::{new_uuid, CheckId, ObjectiveId, SystemId, TypedId};
 use crate::paging::Paging;
 use crate::signals::{ObjectiveRef, Signal};
 use crate::state::Core;
@@ -32,10 +32,14 @@ pub const MAX_BULK: usize = 1000;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct ThresholdsInput {
     /// Percent of the budget consumed at which an objective is flagged a warning, (0, 100].
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     warning_percent: Option<f64>,
-    /// Percent of the budget consumed at which an objective is flagged critical, (0, 100].
+    /// Percent of the budget consumed at which an objective is flagged critical, (0, 100],
+    /// not below `warningPercent`.
+    #[schema(exclusive_minimum = 0, maximum = 100)]
     critical_percent: Option<f64>,
     /// The 1-hour burn rate that pages on a 30-day window, > 0.
+    #[schema(exclusive_minimum = 0)]
     fast_burn_multiplier: Option<f64>,
 }
 
@@ -51,19 +55,28 @@ impl ThresholdsInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateObjective {
+    #[schema(value_type = SystemId)]
     pub system_id: String,
+    /// A check of the system: the objective reads that check's timeline instead of the
+    /// system's.
+    #[schema(value_type = Option<CheckId>)]
     pub health_check_id: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Percent, 0..=100.
+    #[schema(minimum = 0, maximum = 100)]
     pub target: f64,
-    /// 1..=3650.
+    /// Days, 1..=3650.
+    #[schema(minimum = 1, maximum = 3650)]
     pub window_days: u32,
     #[serde(default)]
     pub window_kind: WindowKind,
     pub time_zone: Option<String>,
     #[serde(default)]
     pub dependency_exclusion: DependencyExclusion,
+    /// Upstream systems whose outages count as this system's own.
     #[serde(default)]
+    #[schema(value_type = Vec<SystemId>)]
     pub excluded_dependency_ids: Vec<String>,
     #[serde(default)]
     pub exclude_maintenance_windows: bool,
@@ -76,20 +89,24 @@ pub struct CreateObjective {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateObjective {
     /// Accepted only if unchanged: an objective never moves to another system.
+    #[schema(value_type = Option<SystemId>)]
     pub system_id: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<CheckId>)]
     pub health_check_id: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200)]
     pub name: Option<Option<String>>,
+    #[schema(minimum = 0, maximum = 100)]
     pub target: Option<f64>,
+    #[schema(minimum = 1, maximum = 3650)]
     pub window_days: Option<u32>,
     pub window_kind: Option<WindowKind>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
     pub time_zone: Option<Option<String>>,
     pub dependency_exclusion: Option<DependencyExclusion>,
+    #[schema(value_type = Option<Vec<SystemId>>)]
     pub excluded_dependency_ids: Option<Vec<String>>,
     pub exclude_maintenance_windows: Option<bool>,
     #[serde(default, deserialize_with = "optional_object")]

@@ -18,7 +18,8 @@ use crate::views::{ObjectiveList, ObjectiveStatus, SystemObjectives};
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct BulkStatusRequest {
-    /// Up to 1000 system ids.
+    /// Up to 1000 system ids (ids that name no system are answered with `[]`).
+    #[schema(max_items = 1000)]
     system_ids: Vec<String>,
 }
 
@@ -40,7 +41,7 @@ pub async fn list(
     Ok(Json(objectives.list(&query.paging()?).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "getObjective", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "getObjective", params(("id" = ObjectiveId, Path)),
     responses((status = 200, body = ObjectiveStatus), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(objectives): State<Objectives>,
@@ -49,7 +50,7 @@ pub async fn get(
     Ok(Json(objectives.get(&id).await?))
 }
 
-#[utoipa::path(patch, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "updateObjective", params(("id" = String, Path)), request_body = UpdateObjective,
+#[utoipa::path(patch, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "updateObjective", params(("id" = ObjectiveId, Path)), request_body = UpdateObjective,
     responses((status = 200, body = Objective), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn update(
     State(objectives): State<Objectives>,
@@ -59,7 +60,7 @@ pub async fn update(
     Ok(Json(objectives.update(&id, input).await?))
 }
 
-#[utoipa::path(delete, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "deleteObjective", params(("id" = String, Path)),
+#[utoipa::path(delete, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "deleteObjective", params(("id" = ObjectiveId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(
     State(objectives): State<Objectives>,
@@ -69,7 +70,7 @@ pub async fn delete(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(get, path = "/api/v1/systems/{id}/objectives", tag = "objectives", operation_id = "getObjectivesForSystem", params(("id" = String, Path)),
+#[utoipa::path(get, path = "/api/v1/systems/{id}/objectives", tag = "objectives", operation_id = "getObjectivesForSystem", params(("id" = SystemId, Path)),
     responses((status = 200, body = Vec<ObjectiveStatus>), (status = 404, body = ErrorBody)))]
 pub async fn for_system(
     State(objectives): State<Objectives>,
@@ -87,7 +88,7 @@ pub async fn bulk_status(
     Ok(Json(objectives.bulk_status(input.system_ids).await?))
 }
 
-#[utoipa::path(get, path = "/api/v1/objectives/{id}/downtime", tag = "objectives", operation_id = "getObjectiveDowntime", params(("id" = String, Path), LimitQuery),
+#[utoipa::path(get, path = "/api/v1/objectives/{id}/downtime", tag = "objectives", operation_id = "getObjectiveDowntime", params(("id" = ObjectiveId, Path), LimitQuery),
     responses((status = 200, body = DowntimeList), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
 pub async fn downtime(
     State(objectives): State<Objectives>,

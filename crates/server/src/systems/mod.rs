@@ -29,11 +29,15 @@ const MAX_DEPENDENCIES: usize = 100;
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct CreateSystem {
     /// `[a-z0-9][a-z0-9._-]{0,63}`; a UUID is generated when absent.
+    #[schema(value_type = Option<SystemId>)]
     pub id: Option<String>,
+    #[schema(min_length = 1, max_length = 200)]
     pub name: String,
+    #[schema(max_length = 2000)]
     pub description: Option<String>,
-    /// Ids of the systems this one depends on.
+    /// Ids of the systems this one depends on (at most 100; each must exist).
     #[serde(default)]
+    #[schema(value_type = Vec<SystemId>, max_items = 100)]
     pub depends_on: Vec<String>,
 }
 
@@ -41,10 +45,12 @@ pub struct CreateSystem {
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct UpdateSystem {
+    #[schema(min_length = 1, max_length = 200)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 2000)]
     pub description: Option<Option<String>>,
+    #[schema(value_type = Option<Vec<SystemId>>, max_items = 100)]
     pub depends_on: Option<Vec<String>>,
 }
 

@@ -29,13 +29,13 @@ pub async fn list(
     Ok(Json(systems.list(&query.paging()?).await?))
 }
 
-#[utoipa::path(operation_id = "getSystem", get, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = String, Path)),
+#[utoipa::path(operation_id = "getSystem", get, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = SystemId, Path)),
     responses((status = 200, body = System), (status = 404, body = ErrorBody)))]
 pub async fn get(State(systems): State<Systems>, Id(id): Id<SystemId>) -> ApiResult<Json<System>> {
     Ok(Json(systems.get(&id).await?))
 }
 
-#[utoipa::path(operation_id = "updateSystem", patch, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = String, Path)), request_body = UpdateSystem,
+#[utoipa::path(operation_id = "updateSystem", patch, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = SystemId, Path)), request_body = UpdateSystem,
     responses((status = 200, body = System), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody)))]
 pub async fn update(
     State(systems): State<Systems>,
@@ -45,14 +45,14 @@ pub async fn update(
     Ok(Json(systems.update(&id, input).await?))
 }
 
-#[utoipa::path(operation_id = "deleteSystem", delete, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = String, Path)),
+#[utoipa::path(operation_id = "deleteSystem", delete, path = "/api/v1/systems/{id}", tag = "systems", params(("id" = SystemId, Path)),
     responses((status = 204), (status = 404, body = ErrorBody)))]
 pub async fn delete(State(systems): State<Systems>, Id(id): Id<SystemId>) -> ApiResult<StatusCode> {
     systems.delete(&id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[utoipa::path(operation_id = "getSystemHealth", get, path = "/api/v1/systems/{id}/health", tag = "systems", params(("id" = String, Path)),
+#[utoipa::path(operation_id = "getSystemHealth", get, path = "/api/v1/systems/{id}/health", tag = "systems", params(("id" = SystemId, Path)),
     responses((status = 200, body = SystemHealth), (status = 404, body = ErrorBody)))]
 pub async fn health(
     State(systems): State<Systems>,

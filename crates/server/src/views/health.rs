@@ -6,7 +6,7 @@ use std::time::Duration;
 use slod_cache::{CacheError, CacheManager, CachedScope};
 use slod_store::{Store, SystemHealth};
 
-use super::{Invalidation, Ttls};
+use super::{timed, Invalidation, Ttls};
 use crate::error::ServiceResult;
 use crate::ids::SystemId;
 
@@ -35,7 +35,7 @@ impl HealthView {
         let id = system.clone();
         self.scope
             .wrap_with_ttl(&format!("health:{system}"), self.ttl, move || async move {
-                Ok(store.system_health(id.as_str()).await?)
+                Ok(timed("health", store.system_health(id.as_str())).await?)
             })
             .await
     }

@@ -64,6 +64,15 @@ impl Views {
     }
 }
 
+/// Runs `load`, a read model's reads of the store, recording how long it took.
+pub(crate) async fn timed<T>(read: &'static str, load: impl std::future::Future<Output = T>) -> T {
+    let started = std::time::Instant::now();
+    let out = load.await;
+    metrics::histogram!("slod_store_read_duration_seconds", "read" => read)
+        .record(started.elapsed().as_secs_f64());
+    out
+}
+
 /// The TTLs of the read models: their defaults, or one override for all.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Ttls(Option<Duration>);

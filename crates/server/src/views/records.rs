@@ -18,7 +18,7 @@ use slod_store::{
     StoreError,
 };
 
-use super::{Invalidation, Ttls};
+use super::{timed, Invalidation, Ttls};
 use crate::error::ServiceResult;
 use crate::paging::{encode_cursor, Paging};
 
@@ -115,7 +115,7 @@ impl<R: Record> Records<R> {
         let key = format!("{}:{id}", R::KIND);
         self.scope
             .wrap_with_ttl(&key, self.ttls.or(ENTITY_TTL), move || async move {
-                Ok(R::load(store, id).await?)
+                Ok(timed(R::SCOPE, R::load(store, id)).await?)
             })
             .await
     }
@@ -126,7 +126,7 @@ impl<R: Record> Records<R> {
         let key = format!("system:{system}");
         self.scope
             .wrap_with_ttl(&key, self.ttls.or(SYSTEM_TTL), move || async move {
-                Ok(R::load_for_system(store, system).await?)
+                Ok(timed(R::SCOPE, R::load_for_system(store, system)).await?)
             })
             .await
     }
@@ -137,7 +137,7 @@ impl<R: Record> Records<R> {
         let store = self.store.clone();
         self.scope
             .wrap_with_ttl(&key, self.ttls.or(LIST_TTL), move || async move {
-                let page = R::load_page(store, filter, paging).await?;
+                let page = timed(R::SCOPE, R::load_page(store, filter, paging)).await?;
                 Ok(RecordPage {
                     items: page.items,
                     next_cursor: encode_cursor(page.next_cursor),

@@ -19,7 +19,7 @@ use slod_engine::{Objective, Status};
 use slod_store::{Page, Store};
 
 use super::derivation::DerivationInputs;
-use super::{Invalidation, Ttls};
+use super::{timed, Invalidation, Ttls};
 use crate::error::ServiceResult;
 use crate::ids::ObjectiveId;
 use crate::paging::{encode_cursor, Paging};
@@ -106,10 +106,13 @@ pub async fn compute_statuses(
     let started = std::time::Instant::now();
     let mut out: HashMap<String, Vec<ObjectiveStatus>> =
         systems.iter().map(|s| (s.clone(), Vec::new())).collect();
-    let objectives = store.objectives_for_systems(systems).await?;
+    let objectives = timed("statuses", store.objectives_for_systems(systems)).await?;
     if !objectives.is_empty() {
-        let graph = store.dependency_graph().await?;
-        let inputs = DerivationInputs::load(store, &objectives, &graph, now).await?;
+        let inputs = timed("statuses", async {
+            let graph = store.dependency_graph().await?;
+            DerivationInputs::load(store, &objectives, &graph, now).await
+        })
+        .await?;
         for (i, objective) in objectives.into_iter().enumerate() {
             let status = inputs
                 .with_timelines(i, &objective, |t| slod_engine::status(&objective, t, now))?;
@@ -118,7 +121,10 @@ pub async fn compute_statuses(
                 .push(ObjectiveStatus { objective, status });
         }
     }
-    metrics::histogram!("slod_engine_status_batch_seconds").record(started.elapsed().as_secs_f64());
+    let computed: usize = out.values().map(Vec::len).sum();
+    metrics::histogram!("slod_engine_status_duration_seconds")
+        .record(started.elapsed().as_secs_f64());
+    metrics::counter!("slod_engine_statuses_total").increment(computed as u64);
     Ok(out
         .into_iter()
         .map(|(k, v)| (k, Arc::new(ObjectivesOfSystem::from(v))))
@@ -203,11 +209,7 @@ impl Statuses {
 
     /// A page of all objectives (ordered by id) with their statuses.
     pub async fn page(&self, paging: &Paging) -> ServiceResult<ObjectiveList> {
-        let key = format!(
-            "list:objectives:{}:{}",
-            paging.limit,
-            paging.after.as_deref().unwrap_or("-")
-        );
+        let key = format!("list:objectives:{}", paging.key());
         let statuses = self.clone();
         let paging = paging.clone();
         self.scope

@@ -7,7 +7,7 @@ use std::time::Duration;
 use slod_cache::{CacheError, CacheManager, CachedScope};
 use slod_store::{Store, System};
 
-use super::{Invalidation, Ttls};
+use super::{timed, Invalidation, Ttls};
 use crate::error::ServiceResult;
 use crate::ids::SystemId;
 use crate::paging::{encode_cursor, Paging};
@@ -47,7 +47,7 @@ impl Topology {
         let store = self.store.clone();
         self.scope
             .wrap_with_ttl("topology:graph", self.ttl, move || async move {
-                Ok(store.dependency_graph().await?)
+                Ok(timed("topology", store.dependency_graph()).await?)
             })
             .await
     }
@@ -55,17 +55,15 @@ impl Topology {
     /// A page of systems, ordered by id.
     pub async fn systems(&self, paging: &Paging) -> ServiceResult<SystemList> {
         let store = self.store.clone();
-        let key = format!(
-            "topology:systems:{}:{}",
-            paging.limit,
-            paging.after.as_deref().unwrap_or("-")
-        );
+        let key = format!("topology:systems:{}", paging.key());
         let paging = paging.clone();
         self.scope
             .wrap_with_ttl(&key, self.ttl, move || async move {
-                let page = store
-                    .list_systems(paging.limit, paging.after.as_deref())
-                    .await?;
+                let page = timed(
+                    "topology",
+                    store.list_systems(paging.limit, paging.after.as_deref()),
+                )
+                .await?;
                 Ok(SystemList {
                     systems: page.items,
                     next_cursor: encode_cursor(page.next_cursor),
@@ -82,7 +80,7 @@ impl Topology {
             .wrap_with_ttl(
                 &format!("topology:system:{id}"),
                 self.ttl,
-                move || async move { Ok(store.get_system(owned.as_str()).await?) },
+                move || async move { Ok(timed("topology", store.get_system(owned.as_str())).await?) },
             )
             .await
     }
