@@ -50,7 +50,7 @@ fn bench(c: &mut Criterion) {
         health_check_id: None,
         name: None,
         target: 99.9,
-        window_days: WINDOW_DAYS,
+        window_days: Some(WINDOW_DAYS),
         window_kind: WindowKind::Rolling,
         time_zone: None,
         dependency_exclusion: DependencyExclusion::SelfOnly,

@@ -187,10 +187,11 @@ pub struct Objective {
     pub system_id: String,
     pub health_check_id: Option<String>,
     pub name: Option<String>,
-    /// Percent, 0..=100.
+    /// Percent, 0..=100, with at most 6 decimals (99.999999), used exactly as given.
     pub target: f64,
-    /// 1..=3650; the window length of rolling objectives.
-    pub window_days: u32,
+    /// Days, 1..=3650: the length of a rolling window; `None` for calendar windows, whose
+    /// length is the period's.
+    pub window_days: Option<u32>,
     pub window_kind: WindowKind,
     /// IANA time zone calendar windows are aligned in; `None` is UTC.
     pub time_zone: Option<String>,
@@ -253,6 +254,32 @@ pub enum Tier {
     Healthy,
 }
 
+/// One row of the multi-window burn-rate alert table (the SRE workbook's, scaled to the
+/// objective's window as Sloth scales it), evaluated at the status's instant.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "camelCase")]
+pub struct AlertRule {
+    /// `page` or `ticket`.
+    pub severity: AlertLevel,
+    /// The long look-back window (`1h`, `6h`, `1d`, `3d`).
+    pub long_window: String,
+    /// The short look-back window (`5m`, `30m`, `2h`, `6h`).
+    pub short_window: String,
+    /// Percent of the whole window's budget the rule is about (2, 5 or 10).
+    pub budget_percent: f64,
+    /// The burn rate both windows must exceed to fire:
+    /// `budgetPercent / 100 * window hours / long window hours`.
+    pub factor: f64,
+    /// Whether both windows burn faster than `factor` now.
+    pub firing: bool,
+    /// Whether the rule can fire at all: `factor` is below the highest burn rate a total
+    /// outage reaches, `100 / (100 - target)`. On long windows with loose targets the fastest
+    /// page rule cannot (3650 days at 99.9 %: factor 1752, highest burn 1000); slod reports
+    /// that instead of changing the rule.
+    pub reachable: bool,
+}
+
 /// The highest multi-window burn alert firing.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -296,7 +323,12 @@ pub struct Status {
     pub objective_id: String,
     pub system_id: String,
     pub target: f64,
+    /// The window's length in calendar days (a rolling window's `windowDays`; 7 for a week,
+    /// 28 to 31 for a month, 90 to 92 for a quarter).
     pub window_days: u32,
+    /// The window's real length in minutes, the `W` of every budget formula (a calendar
+    /// window in a time zone with DST is an hour shorter or longer than its days).
+    pub window_minutes: u64,
     pub current_availability: f64,
     pub strict_availability: f64,
     pub error_budget_total_minutes: f64,
@@ -311,6 +343,8 @@ pub struct Status {
     pub attribution: Vec<AttributionEntry>,
     #[cfg_attr(feature = "openapi", schema(value_type = BurnRatesSchema))]
     pub burn_rates: BurnRates,
+    /// Every row of the alert table, firing or not, reachable or not.
+    pub alert_rules: Vec<AlertRule>,
     pub alerts: AlertLevel,
     pub time_to_exhaustion_minutes: Option<f64>,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]

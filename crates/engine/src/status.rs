@@ -1,8 +1,9 @@
 //! An objective's status at one instant (engine.md, "Status"), from its derived downtime.
 //!
-//! Comparisons against the target are done in integers: the target is held in parts per million
-//! and time in milliseconds, so "consumed exactly the budget" is never breaching because of a
-//! floating-point rounding (99.9 % of 30 days is 43.2 minutes, which f64 cannot hold exactly).
+//! Comparisons against the target are done in integers: the target is held in millionths of a
+//! percent (it has at most 6 decimals, so this is exact) and time in milliseconds, so
+//! "consumed exactly the budget" is never breaching because of a floating-point rounding
+//! (99.9 % of 30 days is 43.2 minutes, which f64 cannot hold exactly).
 
 use std::collections::BTreeMap;
 
@@ -11,10 +12,10 @@ use jiff::Timestamp;
 use crate::derive::{derive, Owner, Segment, Timelines};
 use crate::intervals::Span;
 use crate::model::{
-    AlertLevel, AttributionEntry, AttributionType, DependencyExclusion, DownInterval,
+    AlertLevel, AlertRule, AttributionEntry, AttributionType, DependencyExclusion, DownInterval,
     DowntimeSegment, Objective, Status, Tier,
 };
-use crate::window::{window_at, Window, DAY_MS, MINUTE_MS};
+use crate::window::{window_at, Window, MINUTE_MS};
 use crate::EngineError;
 
 /// Look-back windows of the multi-window burn rates, by name, in minutes.
@@ -38,14 +39,17 @@ const ALERT_RULES: [(AlertLevel, f64, &str, &str); 4] = [
     (AlertLevel::Ticket, 10.0, "3d", "6h"),
 ];
 
-/// Parts per million in 100 %.
-const PPM: i128 = 1_000_000;
+/// 100 %, in millionths of a percent: the unit a target is exact in.
+pub const HUNDRED_PERCENT: i128 = 100_000_000;
 
 /// Remaining budget at or below this percent makes an objective `at_risk`.
 const AT_RISK_PERCENT: f64 = 20.0;
 
-fn target_ppm(target: f64) -> i128 {
-    (target * 10_000.0).round().clamp(0.0, PPM as f64) as i128
+/// `target` (percent, at most 6 decimals) in millionths of a percent, exactly.
+pub fn target_units(target: f64) -> i128 {
+    (target * 1_000_000.0)
+        .round()
+        .clamp(0.0, HUNDRED_PERCENT as f64) as i128
 }
 
 fn minutes(ms: i64) -> f64 {
@@ -195,11 +199,13 @@ fn status_from(
     let total_ms = totals.total_ms;
     let consumed_ms = if strict { total_ms } else { totals.own_ms };
 
-    let ppm = target_ppm(objective.target);
-    // allowed = (100 - target) / 100 * W, kept as the exact fraction allowed_scaled / PPM.
-    let allowed_scaled = i128::from(w_ms) * (PPM - ppm);
-    let consumed_scaled = i128::from(consumed_ms) * PPM;
-    let allowed_min = minutes(w_ms) * (PPM - ppm) as f64 / PPM as f64;
+    let units = target_units(objective.target);
+    let budget_units = HUNDRED_PERCENT - units;
+    // allowed = (100 - target) / 100 * W, kept as the exact fraction
+    // allowed_scaled / HUNDRED_PERCENT.
+    let allowed_scaled = i128::from(w_ms) * budget_units;
+    let consumed_scaled = i128::from(consumed_ms) * HUNDRED_PERCENT;
+    let allowed_min = allowed_scaled as f64 / HUNDRED_PERCENT as f64 / MINUTE_MS as f64;
     let consumed_min = minutes(consumed_ms);
     let remaining_min = if consumed_scaled >= allowed_scaled {
         0.0
@@ -235,7 +241,7 @@ fn status_from(
         Tier::Healthy
     };
 
-    let budget_fraction = (PPM - ppm) as f64 / PPM as f64;
+    let budget_fraction = budget_units as f64 / HUNDRED_PERCENT as f64;
     let burn_rates: BTreeMap<String, Option<f64>> = BURN_WINDOWS
         .iter()
         .zip(totals.burn_ms)
@@ -248,19 +254,30 @@ fn status_from(
         })
         .collect();
     let window_hours = w_ms as f64 / 3_600_000.0;
-    let alerts = ALERT_RULES
+    // A total outage burns 1 / budget fraction: no rule with a factor at or above it can fire.
+    let highest_burn = (budget_fraction > 0.0).then(|| 1.0 / budget_fraction);
+    let alert_rules: Vec<AlertRule> = ALERT_RULES
         .iter()
-        .filter(|(_, budget_percent, long, short)| {
-            let long_hours = BURN_WINDOWS
-                .iter()
-                .find(|w| w.0 == *long)
-                .map_or(1, |w| w.1) as f64
-                / 60.0;
+        .map(|&(severity, budget_percent, long, short)| {
+            let long_hours =
+                BURN_WINDOWS.iter().find(|w| w.0 == long).map_or(1, |w| w.1) as f64 / 60.0;
             let factor = budget_percent / 100.0 * window_hours / long_hours;
             let burns = |name: &str| burn_rates[name].is_some_and(|rate| rate > factor);
-            burns(long) && burns(short)
+            AlertRule {
+                severity,
+                long_window: long.to_owned(),
+                short_window: short.to_owned(),
+                budget_percent,
+                factor,
+                firing: burns(long) && burns(short),
+                reachable: highest_burn.is_some_and(|highest| factor < highest),
+            }
         })
-        .map(|rule| rule.0)
+        .collect();
+    let alerts = alert_rules
+        .iter()
+        .filter(|rule| rule.firing)
+        .map(|rule| rule.severity)
         .max()
         .unwrap_or(AlertLevel::None);
 
@@ -302,10 +319,8 @@ fn status_from(
         objective_id: objective.id.clone(),
         system_id: objective.system_id.clone(),
         target: objective.target,
-        window_days: match objective.window_kind {
-            crate::model::WindowKind::Rolling => objective.window_days,
-            _ => (w_ms / DAY_MS) as u32,
-        },
+        window_days: window.days,
+        window_minutes: (w_ms / MINUTE_MS) as u64,
         current_availability: availability(consumed_ms),
         strict_availability: availability(total_ms),
         error_budget_total_minutes: allowed_min,
@@ -319,6 +334,7 @@ fn status_from(
         tier,
         attribution,
         burn_rates,
+        alert_rules,
         alerts,
         time_to_exhaustion_minutes,
         computed_at: now,

@@ -2,7 +2,14 @@
 
 use serde::Serialize;
 
-use crate::model::Objective;
+use crate::model::{Objective, WindowKind};
+
+/// Whether `target` (percent) has at most 6 decimals: millionths of a percent are the unit
+/// budgets are computed in, exactly.
+pub fn has_at_most_six_decimals(target: f64) -> bool {
+    let scaled = target * 1_000_000.0;
+    (scaled - scaled.round()).abs() < 1e-3
+}
 use crate::window::time_zone;
 
 /// One invalid field of an input, as every error answer's `details` lists it.
@@ -72,9 +79,25 @@ pub fn validate_objective(o: &Objective) -> Result<(), Vec<FieldError>> {
     let mut errors = Vec::new();
     if !o.target.is_finite() || !(0.0..=100.0).contains(&o.target) {
         errors.push(err("target", "must be a number from 0 to 100"));
+    } else if !has_at_most_six_decimals(o.target) {
+        errors.push(err(
+            "target",
+            "must have at most 6 decimals (99.999999): it is used exactly as given",
+        ));
     }
-    if !(1..=3650).contains(&o.window_days) {
-        errors.push(err("windowDays", "must be an integer from 1 to 3650"));
+    match (o.window_kind, o.window_days) {
+        (WindowKind::Rolling, None) => {
+            errors.push(err("windowDays", "is required for a rolling window"))
+        }
+        (WindowKind::Rolling, Some(days)) if !(1..=3650).contains(&days) => {
+            errors.push(err("windowDays", "must be an integer from 1 to 3650"))
+        }
+        (WindowKind::Rolling, Some(_)) => {}
+        (_, Some(_)) => errors.push(err(
+            "windowDays",
+            "is not given for a calendar window (week, month, quarter): its length is the period's",
+        )),
+        (_, None) => {}
     }
     if let Some(zone) = &o.time_zone {
         if time_zone(Some(zone)).is_err() {
@@ -139,7 +162,7 @@ mod tests {
             health_check_id: None,
             name: Some("Checkout up".into()),
             target: 99.9,
-            window_days: 30,
+            window_days: Some(30),
             window_kind: WindowKind::Rolling,
             time_zone: None,
             dependency_exclusion: DependencyExclusion::Strict,
@@ -163,10 +186,10 @@ mod tests {
     #[test]
     fn a_valid_objective_passes_including_the_edges() {
         assert!(validate_objective(&valid()).is_ok());
-        for (target, days) in [(0.0, 1), (100.0, 3650)] {
+        for (target, days) in [(0.0, 1), (100.0, 3650), (99.999999, 30), (99.123456, 30)] {
             assert!(validate_objective(&Objective {
                 target,
-                window_days: days,
+                window_days: Some(days),
                 ..valid()
             })
             .is_ok());
@@ -174,6 +197,7 @@ mod tests {
         let zoned = Objective {
             time_zone: Some("America/New_York".into()),
             window_kind: WindowKind::Month,
+            window_days: None,
             ..valid()
         };
         assert!(validate_objective(&zoned).is_ok());
@@ -202,19 +226,31 @@ mod tests {
             }),
             ["target"]
         );
+        for window_days in [Some(0), Some(3651), None] {
+            assert_eq!(
+                fields(&Objective {
+                    window_days,
+                    ..valid()
+                }),
+                ["windowDays"]
+            );
+        }
         assert_eq!(
             fields(&Objective {
-                window_days: 0,
+                window_kind: WindowKind::Quarter,
+                window_days: Some(1),
                 ..valid()
             }),
-            ["windowDays"]
+            ["windowDays"],
+            "a calendar window takes no windowDays"
         );
         assert_eq!(
             fields(&Objective {
-                window_days: 3651,
+                target: 99.1234567,
                 ..valid()
             }),
-            ["windowDays"]
+            ["target"],
+            "a seventh decimal"
         );
         assert_eq!(
             fields(&Objective {
@@ -273,7 +309,7 @@ mod tests {
         assert_eq!(
             fields(&Objective {
                 target: 200.0,
-                window_days: 0,
+                window_days: Some(0),
                 ..valid()
             }),
             ["target", "windowDays"]

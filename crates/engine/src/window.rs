@@ -23,6 +23,9 @@ pub struct Window {
     pub period: Span,
     /// The part of the period up to now, over which downtime is counted.
     pub observed: Span,
+    /// The period's length in calendar days (7 for a week, 28 to 31 for a month, 90 to 92 for
+    /// a quarter), whatever its real length in a time zone with DST.
+    pub days: u32,
 }
 
 impl Window {
@@ -42,19 +45,22 @@ pub fn time_zone(name: Option<&str>) -> Result<TimeZone, EngineError> {
     }
 }
 
-/// The window of kind `kind` (with `window_days` for rolling windows) containing `now`.
+/// The window of kind `kind` (with `window_days` for rolling windows; calendar kinds take
+/// theirs from the calendar) containing `now`.
 pub fn window_at(
     kind: WindowKind,
-    window_days: u32,
+    window_days: Option<u32>,
     zone: Option<&str>,
     now: Timestamp,
 ) -> Result<Window, EngineError> {
     let now_ms = now.as_millisecond();
     if kind == WindowKind::Rolling {
-        let period = Span::new(now_ms - i64::from(window_days) * DAY_MS, now_ms);
+        let days = window_days.unwrap_or(1);
+        let period = Span::new(now_ms - i64::from(days) * DAY_MS, now_ms);
         return Ok(Window {
             period,
             observed: period,
+            days,
         });
     }
     let tz = time_zone(zone)?;
@@ -83,9 +89,14 @@ pub fn window_at(
             .as_millisecond())
     };
     let period = Span::new(start_of(first)?, start_of(next)?);
+    let days = first
+        .until((jiff::Unit::Day, next))
+        .map_err(EngineError::calendar)?
+        .get_days() as u32;
     Ok(Window {
         period,
         observed: Span::new(period.start, now_ms.min(period.end)),
+        days,
     })
 }
 
@@ -103,7 +114,13 @@ mod tests {
 
     #[test]
     fn rolling_window_ends_now() {
-        let w = window_at(WindowKind::Rolling, 30, None, ts("2026-06-30T12:00:00Z")).unwrap();
+        let w = window_at(
+            WindowKind::Rolling,
+            Some(30),
+            None,
+            ts("2026-06-30T12:00:00Z"),
+        )
+        .unwrap();
         assert_eq!(
             w.period,
             Span::new(ms("2026-05-31T12:00:00Z"), ms("2026-06-30T12:00:00Z"))
@@ -114,19 +131,19 @@ mod tests {
     #[test]
     fn calendar_windows_in_utc() {
         let now = ts("2026-05-14T10:00:00Z"); // a Thursday
-        let week = window_at(WindowKind::Week, 7, None, now).unwrap();
+        let week = window_at(WindowKind::Week, None, None, now).unwrap();
         assert_eq!(
             week.period,
             Span::new(ms("2026-05-11T00:00:00Z"), ms("2026-05-18T00:00:00Z"))
         );
         assert_eq!(week.observed.end, now.as_millisecond());
-        let month = window_at(WindowKind::Month, 30, None, now).unwrap();
+        let month = window_at(WindowKind::Month, None, None, now).unwrap();
         assert_eq!(
             month.period,
             Span::new(ms("2026-05-01T00:00:00Z"), ms("2026-06-01T00:00:00Z"))
         );
         assert_eq!(month.length_ms(), 31 * DAY_MS);
-        let quarter = window_at(WindowKind::Quarter, 90, None, now).unwrap();
+        let quarter = window_at(WindowKind::Quarter, None, None, now).unwrap();
         assert_eq!(
             quarter.period,
             Span::new(ms("2026-04-01T00:00:00Z"), ms("2026-07-01T00:00:00Z"))
@@ -137,19 +154,19 @@ mod tests {
     fn calendar_windows_follow_the_time_zone_and_its_dst() {
         // 23:30 UTC on March 31 is already April 1 in Berlin; April starts at 22:00 UTC (CEST).
         let now = ts("2026-03-31T23:30:00Z");
-        let month = window_at(WindowKind::Month, 30, Some("Europe/Berlin"), now).unwrap();
+        let month = window_at(WindowKind::Month, None, Some("Europe/Berlin"), now).unwrap();
         assert_eq!(month.period.start, ms("2026-03-31T22:00:00Z"));
         // March in Berlin is 31 days minus the hour lost to DST.
         let march = window_at(
             WindowKind::Month,
-            30,
+            None,
             Some("Europe/Berlin"),
             ts("2026-03-15T00:00:00Z"),
         )
         .unwrap();
         assert_eq!(march.length_ms(), 31 * DAY_MS - 3_600_000);
         assert!(matches!(
-            window_at(WindowKind::Month, 30, Some("Mars/Olympus"), now),
+            window_at(WindowKind::Month, None, Some("Mars/Olympus"), now),
             Err(EngineError::UnknownTimeZone(_))
         ));
     }

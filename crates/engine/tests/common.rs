@@ -54,7 +54,7 @@ pub fn objective(target: f64, window_days: u32) -> Objective {
         health_check_id: None,
         name: None,
         target,
-        window_days,
+        window_days: Some(window_days),
         window_kind: WindowKind::Rolling,
         time_zone: None,
         dependency_exclusion: DependencyExclusion::Strict,

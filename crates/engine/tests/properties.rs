@@ -36,7 +36,8 @@ struct Case {
 
 fn case() -> impl Strategy<Value = Case> {
     (
-        (0u32..=1000).prop_map(|t| 90.0 + t as f64 / 100.0),
+        // Targets with up to 6 decimals, from 90 % to 100 %.
+        (0u32..=10_000_000).prop_map(|t| 90.0 + t as f64 / 1_000_000.0),
         1u32..=60,
         any::<bool>(),
         any::<bool>(),
@@ -98,6 +99,15 @@ proptest! {
         prop_assert!(s.error_budget_consumed_minutes <= window + 1e-9);
         prop_assert!(s.error_budget_consumed_strict_minutes <= window + 1e-9);
         prop_assert!((0.0..=100.0).contains(&s.current_availability));
+    }
+
+    #[test]
+    fn the_budget_is_the_window_times_the_unspent_target_exactly(c in case()) {
+        // W * (100 - target) / 100 with the target as sent: millionths of a percent.
+        let s = run(&c).status;
+        let millionths = (c.target * 1_000_000.0).round() as i128;
+        let exact = (c.window_days as i128 * 1440) * (100_000_000 - millionths);
+        prop_assert!((s.error_budget_total_minutes - exact as f64 / 100_000_000.0).abs() < 1e-9);
     }
 
     #[test]

@@ -294,3 +294,130 @@ fn a_status_in_the_past_sees_an_outage_that_has_ended_since_as_open() {
     let after = status(&o, &timelines, at(0.0)).unwrap();
     assert!(!after.has_open_downtime, "recovered by now");
 }
+
+/// Budgets use the target exactly as given (at most 6 decimals): millionths of a percent.
+/// The figures are W * (100 - target) / 100, worked by hand.
+#[test]
+fn targets_with_six_decimals_give_exact_budgets() {
+    // 3650 days = 5,256,000 minutes.
+    for (target, budget) in [(99.99999, 0.5256), (99.99994, 3.1536), (99.999999, 0.05256)] {
+        let s = eval(&objective(target, 3650), &[], &[], &[]).status;
+        assert!(
+            (s.error_budget_total_minutes - budget).abs() < 1e-9,
+            "{target}: {} minutes, not {budget}",
+            s.error_budget_total_minutes
+        );
+        assert_eq!(
+            s.burn_rate,
+            Some(0.0),
+            "a budget exists, so the burn rate does"
+        );
+    }
+    // 30 days = 43,200 minutes at 0.876544 % = 378.667008 minutes.
+    let s = eval(&objective(99.123456, 30), &[], &[], &[]).status;
+    assert!(
+        (s.error_budget_total_minutes - 378.667008).abs() < 1e-9,
+        "{}",
+        s.error_budget_total_minutes
+    );
+    // Half a minute down of a 0.5256-minute budget is not a breach; 0.6 minutes is.
+    let o = objective(99.99999, 3650);
+    let s = eval(&o, &[down(-1.0, -0.5)], &[], &[]).status;
+    assert!(!s.is_breaching && s.error_budget_remaining_minutes > 0.0);
+    let s = eval(&o, &[down(-1.0, -0.4)], &[], &[]).status;
+    assert!(s.is_breaching);
+}
+
+/// A calendar window's `windowDays` is its calendar days; `windowMinutes` its real length,
+/// which DST shortens by an hour.
+#[test]
+fn calendar_windows_report_their_days_and_their_real_minutes() {
+    let calendar = |kind, zone: &str| {
+        let mut o = objective(99.9, 30);
+        o.window_kind = kind;
+        o.window_days = None;
+        o.time_zone = Some(zone.to_owned());
+        o
+    };
+    let nothing = Timelines {
+        own: &[],
+        upstreams: &[],
+        maintenance: &[],
+    };
+    for (kind, zone, now, days, minutes) in [
+        // The week of 2 March 2026 in New York holds 8 March, when DST begins.
+        (
+            WindowKind::Week,
+            "America/New_York",
+            "2026-03-05T12:00:00Z",
+            7,
+            7 * 1440 - 60,
+        ),
+        (
+            WindowKind::Month,
+            "America/New_York",
+            "2026-03-15T12:00:00Z",
+            31,
+            31 * 1440 - 60,
+        ),
+        // October to December in Sydney: DST begins on 4 October.
+        (
+            WindowKind::Quarter,
+            "Australia/Sydney",
+            "2026-11-15T00:00:00Z",
+            92,
+            92 * 1440 - 60,
+        ),
+        (
+            WindowKind::Month,
+            "UTC",
+            "2026-02-10T00:00:00Z",
+            28,
+            28 * 1440,
+        ),
+    ] {
+        let s = status(&calendar(kind, zone), &nothing, now.parse().unwrap()).unwrap();
+        assert_eq!(
+            (s.window_days, s.window_minutes),
+            (days, minutes),
+            "{kind:?} in {zone} at {now}"
+        );
+        assert!((s.error_budget_total_minutes - minutes as f64 * 0.001).abs() < 1e-9);
+    }
+}
+
+/// The alert table scaled to the window; a rule whose factor a total outage cannot reach is
+/// reported as such. 3650 days at 99.9 %: a total outage burns 1 / 0.001 = 1000; the factors
+/// are 2 % * 87,600 h / 1 h = 1752, 5 % * 87,600 / 6 = 730, 10 % * 87,600 / 24 = 365 and
+/// 10 % * 87,600 / 72 = 121.67.
+#[test]
+fn alert_rules_that_cannot_fire_are_reported() {
+    let s = eval(&objective(99.9, 3650), &[open(-600.0)], &[], &[]).status;
+    let rules: Vec<(f64, bool, bool)> = s
+        .alert_rules
+        .iter()
+        .map(|r| ((r.factor * 100.0).round() / 100.0, r.reachable, r.firing))
+        .collect();
+    assert_eq!(
+        rules,
+        [
+            (1752.0, false, false),
+            (730.0, true, true),
+            (365.0, true, true),
+            (121.67, true, true)
+        ],
+        "a ten-hour total outage fires every reachable rule"
+    );
+    assert_eq!(s.alerts, AlertLevel::Page);
+    let thirty = eval(&objective(99.9, 30), &[], &[], &[]).status;
+    let factors: Vec<f64> = thirty
+        .alert_rules
+        .iter()
+        .map(|r| (r.factor * 10.0).round() / 10.0)
+        .collect();
+    assert_eq!(factors, [14.4, 6.0, 3.0, 1.0]);
+    assert!(thirty.alert_rules.iter().all(|r| r.reachable && !r.firing));
+    // 100 % leaves no budget: nothing can fire.
+    let strict = eval(&objective(100.0, 30), &[], &[], &[]).status;
+    assert!(strict.alert_rules.iter().all(|r| !r.reachable));
+}

@@ -70,7 +70,7 @@ async fn seed(store: &Store) -> Vec<String> {
                 health_check_id: None,
                 name: None,
                 target,
-                window_days: days,
+                window_days: Some(days),
                 window_kind: slod_engine::WindowKind::Rolling,
                 time_zone: None,
                 dependency_exclusion: slod_engine::DependencyExclusion::SelfOnly,

@@ -83,7 +83,7 @@ pub async fn seed(state: &AppState) -> anyhow::Result<Vec<(String, CheckId)>> {
         health_check_id: None,
         name: Some(name.into()),
         target,
-        window_days: days,
+        window_days: Some(days),
         window_kind: WindowKind::Rolling,
         time_zone: None,
         dependency_exclusion: exclusion,

@@ -68,6 +68,11 @@ impl Problems {
             .collect()
     }
 
+    /// The problems reported.
+    pub fn into_details(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// Whether nothing was reported.
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()

@@ -229,7 +229,7 @@ async fn jobs_run_reruns_a_day_and_replaces_its_snapshots() {
         health_check_id: None,
         name: None,
         target: 99.9,
-        window_days: 7,
+        window_days: Some(7),
         window_kind: slod_engine::WindowKind::Rolling,
         time_zone: None,
         dependency_exclusion: slod_engine::DependencyExclusion::Strict,

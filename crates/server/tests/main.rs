@@ -11,6 +11,7 @@ mod contracts;
 mod freshness;
 mod jobs;
 mod layout;
+mod numbers;
 mod objectives;
 mod operations;
 mod probes;

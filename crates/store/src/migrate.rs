@@ -34,6 +34,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0004_probes.sql"),
         include_str!("../migrations/postgres/0004_probes.sql"),
     ),
+    (
+        5,
+        "lists",
+        include_str!("../migrations/sqlite/0005_lists.sql"),
+        include_str!("../migrations/postgres/0005_lists.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

@@ -41,13 +41,15 @@ fn exclusion_str(e: DependencyExclusion) -> &'static str {
 
 fn objective_from_row(row: &AnyRow) -> Result<Objective, sqlx::Error> {
     let excluded: String = row.try_get("excluded_dependency_ids")?;
+    let window_days = row.try_get::<i64, _>("window_days")?;
     Ok(Objective {
         id: row.try_get("id")?,
         system_id: row.try_get("system_id")?,
         health_check_id: row.try_get("health_check_id")?,
         name: row.try_get("name")?,
         target: row.try_get("target")?,
-        window_days: row.try_get::<i64, _>("window_days")? as u32,
+        // 0 stands for none: a calendar window's length is its period's.
+        window_days: (window_days > 0).then_some(window_days as u32),
         window_kind: parse_kind(&row.try_get::<String, _>("window_kind")?),
         time_zone: row.try_get("time_zone")?,
         dependency_exclusion: if row.try_get::<String, _>("dependency_exclusion")? == "self-only" {
@@ -55,12 +57,8 @@ fn objective_from_row(row: &AnyRow) -> Result<Objective, sqlx::Error> {
         } else {
             DependencyExclusion::Strict
         },
-        // Ids are [a-z0-9._-] or UUIDs: a comma never occurs in one.
-        excluded_dependency_ids: excluded
-            .split(',')
-            .filter(|s| !s.is_empty())
-            .map(str::to_owned)
-            .collect(),
+        excluded_dependency_ids: serde_json::from_str(&excluded)
+            .map_err(|e| sqlx::Error::Decode(format!("excluded_dependency_ids: {e}").into()))?,
         exclude_maintenance_windows: row.try_get::<i64, _>("exclude_maintenance")? != 0,
         burn_rate_thresholds: BurnRateThresholds {
             warning_percent: row.try_get("warning_percent")?,
@@ -81,11 +79,11 @@ fn bind_definition<'q>(query: AnyQuery<'q>, o: &'q Objective) -> AnyQuery<'q> {
         .bind(&o.health_check_id)
         .bind(&o.name)
         .bind(o.target)
-        .bind(i64::from(o.window_days))
+        .bind(i64::from(o.window_days.unwrap_or(0)))
         .bind(kind_str(o.window_kind))
         .bind(&o.time_zone)
         .bind(exclusion_str(o.dependency_exclusion))
-        .bind(o.excluded_dependency_ids.join(","))
+        .bind(serde_json::to_string(&o.excluded_dependency_ids).unwrap_or_else(|_| "[]".into()))
         .bind(i64::from(o.exclude_maintenance_windows))
         .bind(o.burn_rate_thresholds.warning_percent)
         .bind(o.burn_rate_thresholds.critical_percent)

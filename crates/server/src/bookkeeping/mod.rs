@@ -46,9 +46,16 @@ impl Bookkeeping {
         let to = to.unwrap_or_else(|| day_of(Timestamp::now()));
         let from = match from {
             Some(from) => from,
-            None => to
-                .checked_sub(i64::from(objective.window_days).days())
-                .map_err(ServiceError::internal)?,
+            None => {
+                let window = slod_engine::window::window_at(
+                    objective.window_kind,
+                    objective.window_days,
+                    objective.time_zone.as_deref(),
+                    Timestamp::now(),
+                )?;
+                to.checked_sub(i64::from(window.days).days())
+                    .map_err(ServiceError::internal)?
+            }
         };
         Ok(self
             .0

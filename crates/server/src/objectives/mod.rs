@@ -18,7 +18,7 @@ use crate::ids::{new_uuid, CheckId, ObjectiveId, SystemId, TypedId};
 use crate::paging::Paging;
 use crate::signals::{ObjectiveRef, Signal};
 use crate::state::Core;
-use crate::validation::{nullable, optional_object};
+use crate::validation::{nullable, optional_object, Problems};
 use crate::views::{
     status_signal, DerivationInputs, ObjectiveList, ObjectiveStatus, SystemObjectives,
 };
@@ -66,9 +66,10 @@ pub struct CreateObjective {
     /// Percent, 0..=100.
     #[schema(minimum = 0, maximum = 100)]
     pub target: f64,
-    /// Days, 1..=3650.
+    /// Days, 1..=3650: required for a rolling window, not given for a calendar one (whose
+    /// length is the period's).
     #[schema(minimum = 1, maximum = 3650)]
-    pub window_days: u32,
+    pub window_days: Option<u32>,
     #[serde(default)]
     pub window_kind: WindowKind,
     pub time_zone: Option<String>,
@@ -99,8 +100,11 @@ pub struct UpdateObjective {
     pub name: Option<Option<String>>,
     #[schema(minimum = 0, maximum = 100)]
     pub target: Option<f64>,
-    #[schema(minimum = 1, maximum = 3650)]
-    pub window_days: Option<u32>,
+    /// Days, 1..=3650, of a rolling window; `null` (or nothing, when `windowKind` becomes a
+    /// calendar kind) for a calendar window.
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 3650)]
+    pub window_days: Option<Option<u32>>,
     pub window_kind: Option<WindowKind>,
     #[serde(default, deserialize_with = "nullable")]
     #[schema(value_type = Option<String>)]
@@ -126,9 +130,21 @@ pub struct DowntimeList {
     pub events: Vec<DowntimeSegment>,
 }
 
-/// The engine's rules of an objective (engine.md), each failure naming its field.
+/// The engine's rules of an objective (engine.md), and the id rule of each excluded
+/// dependency; every failure names its field.
 fn validated(o: &Objective) -> ServiceResult<()> {
-    slod_engine::validate::validate_objective(o).map_err(ServiceError::Invalid)
+    let mut problems = match slod_engine::validate::validate_objective(o) {
+        Ok(()) => Vec::new(),
+        Err(problems) => problems,
+    };
+    let mut ids = Problems::default();
+    ids.ids::<SystemId>("excludedDependencyIds", &o.excluded_dependency_ids);
+    problems.extend(ids.into_details());
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::Invalid(problems))
+    }
 }
 
 /// The objectives service. Cheap to clone.
@@ -204,8 +220,13 @@ impl Objectives {
             o.name = v;
         }
         o.target = input.target.unwrap_or(o.target);
-        o.window_days = input.window_days.unwrap_or(o.window_days);
         o.window_kind = input.window_kind.unwrap_or(o.window_kind);
+        o.window_days = match input.window_days {
+            Some(days) => days,
+            // A window that becomes a calendar one leaves its days behind.
+            None if o.window_kind != WindowKind::Rolling => None,
+            None => o.window_days,
+        };
         if let Some(v) = input.time_zone {
             o.time_zone = v;
         }

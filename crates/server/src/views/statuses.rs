@@ -297,7 +297,7 @@ mod tests {
             health_check_id: None,
             name: Some("n".into()),
             target: 99.9,
-            window_days: 30,
+            window_days: Some(30),
             window_kind: slod_engine::WindowKind::Rolling,
             time_zone: None,
             dependency_exclusion: slod_engine::DependencyExclusion::Strict,

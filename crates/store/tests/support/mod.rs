@@ -91,7 +91,7 @@ pub fn objective(id: &str, system: &str) -> slod_engine::Objective {
         health_check_id: None,
         name: Some(format!("{id} up")),
         target: 99.9,
-        window_days: 30,
+        window_days: Some(30),
         window_kind: slod_engine::WindowKind::Rolling,
         time_zone: None,
         dependency_exclusion: slod_engine::DependencyExclusion::SelfOnly,
