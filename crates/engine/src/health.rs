@@ -1,6 +1,8 @@
 //! A system's health from its checks, and what a change of health does to its timeline.
 
-use crate::model::{CheckStatus, Health};
+use jiff::Timestamp;
+
+use crate::model::{CheckStatus, DownInterval, DownSource, Health};
 
 /// What one check contributes to its system's health.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,6 +50,68 @@ pub fn transition(open_worst: Option<CheckStatus>, next: Health) -> Transition {
     }
 }
 
+/// A system's down intervals from `from` on, rolled up from its checks' intervals and its
+/// override incidents (engine.md, "The health timeline"): the system is down wherever a check
+/// is down (worst status wins) or an override incident is open (unhealthy). A merged interval
+/// is `source: incident` when an override alone caused or held part of it. The result is
+/// ordered and non-overlapping; at most its last interval is open (`end: None`). Intervals
+/// are clipped to start no earlier than `from`.
+///
+/// `overrides` are `[opened, resolved)` spans (`None`: still open).
+pub fn rollup_timeline(
+    from: Timestamp,
+    checks: &[DownInterval],
+    overrides: &[(Timestamp, Option<Timestamp>)],
+) -> Vec<DownInterval> {
+    let covers = |start: Timestamp, end: Option<Timestamp>, t: Timestamp| {
+        start <= t && end.is_none_or(|end| end > t)
+    };
+    let mut edges: Vec<Timestamp> = vec![from];
+    for i in checks {
+        edges.extend([Some(i.start), i.end].into_iter().flatten());
+    }
+    for (start, end) in overrides {
+        edges.extend([Some(*start), *end].into_iter().flatten());
+    }
+    edges.retain(|t| *t >= from);
+    edges.sort_unstable();
+    edges.dedup();
+    let mut out: Vec<DownInterval> = Vec::new();
+    for (k, &at) in edges.iter().enumerate() {
+        let until = edges.get(k + 1).copied();
+        let check_worst = checks
+            .iter()
+            .filter(|i| covers(i.start, i.end, at))
+            .map(|i| i.worst)
+            .max();
+        let overridden = overrides.iter().any(|(s, e)| covers(*s, *e, at));
+        let worst = match (check_worst, overridden) {
+            (_, true) => CheckStatus::Unhealthy,
+            (Some(w), false) => w,
+            (None, false) => continue,
+        };
+        let source = if overridden && check_worst.is_none() {
+            DownSource::Incident
+        } else {
+            DownSource::Healthcheck
+        };
+        match out.last_mut() {
+            Some(last) if last.end == Some(at) => {
+                last.end = until;
+                last.worst = last.worst.max(worst);
+                last.source = last.source.max(source);
+            }
+            _ => out.push(DownInterval {
+                start: at,
+                end: until,
+                worst,
+                source,
+            }),
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -88,6 +152,59 @@ mod tests {
             rollup(&[check(Some(Healthy))], true),
             Health::Unhealthy,
             "incident override"
+        );
+    }
+
+    fn t(minutes: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + minutes * 60).unwrap()
+    }
+
+    fn down(from: i64, to: Option<i64>, worst: CheckStatus) -> DownInterval {
+        DownInterval {
+            start: t(from),
+            end: to.map(t),
+            worst,
+            source: DownSource::Healthcheck,
+        }
+    }
+
+    #[test]
+    fn a_system_is_down_wherever_a_check_is_worst_status_winning() {
+        // Check A down 0..10, check B down 5..30 (a back-filled outage, older than A's
+        // recovery): the system is down 0..30, and nothing of B's is lost.
+        let checks = [down(0, Some(10), Degraded), down(5, Some(30), Unhealthy)];
+        assert_eq!(
+            rollup_timeline(t(0), &checks, &[]),
+            [down(0, Some(30), Unhealthy)]
+        );
+        // Two separate outages stay two; an open one stays open.
+        let checks = [down(0, Some(10), Degraded), down(20, None, Degraded)];
+        assert_eq!(
+            rollup_timeline(t(-5), &checks, &[]),
+            [down(0, Some(10), Degraded), down(20, None, Degraded)]
+        );
+        // From a later instant: what lies before is clipped.
+        assert_eq!(
+            rollup_timeline(t(5), &checks, &[]),
+            [down(5, Some(10), Degraded), down(20, None, Degraded)]
+        );
+    }
+
+    #[test]
+    fn an_override_incident_holds_the_system_down_and_marks_what_it_alone_caused() {
+        let checks = [down(0, Some(10), Degraded)];
+        let out = rollup_timeline(t(0), &checks, &[(t(5), Some(t(20)))]);
+        assert_eq!(out.len(), 1);
+        assert_eq!((out[0].start, out[0].end), (t(0), Some(t(20))));
+        assert_eq!(
+            (out[0].worst, out[0].source),
+            (Unhealthy, DownSource::Incident)
+        );
+        let only_checks = rollup_timeline(t(0), &checks, &[(t(2), Some(t(8)))]);
+        assert_eq!(
+            only_checks[0].source,
+            DownSource::Healthcheck,
+            "the checks saw all of it"
         );
     }
 

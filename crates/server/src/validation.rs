@@ -116,3 +116,33 @@ where
         _ => Err(D::Error::custom("expected an object")),
     }
 }
+
+/// What a time must look like, in the API's words.
+const RFC3339: &str =
+    "must be an RFC 3339 time such as 2026-06-04T00:00:00Z, between 1970 and 9999-12-30";
+
+/// Parses an RFC 3339 time within the range slod stores (1970 to 9999-12-30).
+fn rfc3339_time(raw: &str) -> Option<jiff::Timestamp> {
+    let t: jiff::Timestamp = raw.parse().ok()?;
+    (t >= jiff::Timestamp::UNIX_EPOCH).then_some(t)
+}
+
+/// Deserializes a time: `#[serde(deserialize_with = "rfc3339")]`.
+pub fn rfc3339<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<jiff::Timestamp, D::Error> {
+    let raw = <String as serde::Deserialize>::deserialize(deserializer)?;
+    rfc3339_time(&raw).ok_or_else(|| serde::de::Error::custom(RFC3339))
+}
+
+/// Deserializes an optional time: `#[serde(default, deserialize_with = "optional_rfc3339")]`.
+pub fn optional_rfc3339<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<jiff::Timestamp>, D::Error> {
+    match <Option<String> as serde::Deserialize>::deserialize(deserializer)? {
+        None => Ok(None),
+        Some(raw) => rfc3339_time(&raw)
+            .map(Some)
+            .ok_or_else(|| serde::de::Error::custom(RFC3339)),
+    }
+}

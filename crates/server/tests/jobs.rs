@@ -286,3 +286,166 @@ async fn two_replicas_catching_up_count_each_day_once_in_order(db: Db) {
         assert_eq!(streak, [1, 2, 3, 4, 5], "{id}: each day once, in order");
     }
 }
+
+/// Five days of an objective's life: healthy, healthy, a 30-minute outage (a breach of a
+/// 99 % one-day objective, whose budget is 14.4 minutes), healthy, healthy. `days[0]` is
+/// the objective's first day.
+async fn five_days() -> (TestServer, [Date; 5], [String; 2]) {
+    let s = start(Db::Sqlite, |_| {}).await.unwrap();
+    let today = day_of(Timestamp::now());
+    let days = [5, 4, 3, 2, 1].map(|back| plus_days(today, -back));
+    let born = start_of(days[0]) + SignedDuration::from_hours(1);
+    let check = system_with_check(&s, "svc", &[]).await;
+    let at = |day: Date, hours: i64, mins: i64| {
+        (start_of(day) + SignedDuration::from_mins(hours * 60 + mins)).to_string()
+    };
+    results(
+        &s,
+        &check,
+        json!([
+            {"status": "healthy", "at": born.to_string()},
+            {"status": "unhealthy", "at": at(days[2], 12, 0)},
+            {"status": "healthy", "at": at(days[2], 12, 30)}
+        ]),
+    )
+    .await;
+    let mut tx = s.state.store.begin().await.unwrap();
+    let ids = [("daily", 99.0, 1), ("weekly", 99.9, 7)].map(|(name, target, days)| {
+        let mut o = slod_engine::Objective {
+            id: uuid::Uuid::new_v4().to_string(),
+            system_id: "svc".into(),
+            health_check_id: None,
+            name: Some(name.into()),
+            target,
+            window_days: Some(days),
+            window_kind: slod_engine::WindowKind::Rolling,
+            time_zone: None,
+            dependency_exclusion: slod_engine::DependencyExclusion::Strict,
+            excluded_dependency_ids: vec![],
+            exclude_maintenance_windows: false,
+            burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
+            created_at: born,
+            updated_at: born,
+        };
+        o.name = Some(name.into());
+        o
+    });
+    for o in &ids {
+        tx.create_objective(o).await.unwrap();
+    }
+    tx.commit().await.unwrap();
+    (s, days, ids.map(|o| o.id))
+}
+
+/// Everything the bookkeeping records, but the instants it recorded them at.
+async fn bookkeeping(s: &TestServer, days: &[Date; 5], objectives: &[String; 2]) -> Value {
+    let store = &s.state.store;
+    let mut snapshots = Vec::new();
+    for o in objectives {
+        for snap in store
+            .list_snapshots(o, &days[0].to_string(), &days[4].to_string())
+            .await
+            .unwrap()
+        {
+            snapshots.push(json!([
+                snap.day,
+                snap.availability,
+                snap.consumed_minutes,
+                snap.remaining_percent,
+                snap.is_breaching,
+                snap.streak_days,
+                snap.best_days
+            ]));
+        }
+    }
+    let mut streaks: Vec<(Option<String>, Value)> = store
+        .list_streaks(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| {
+            (
+                r.objective_name.clone(),
+                json!([r.objective_name, r.day, r.current_days, r.best_days]),
+            )
+        })
+        .collect();
+    streaks.sort_by(|a, b| a.0.cmp(&b.0));
+    let streaks: Vec<Value> = streaks.into_iter().map(|(_, v)| v).collect();
+    let achievements: Vec<Value> = store
+        .list_achievements("svc")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|a| json!(a.kind).to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(Value::String)
+        .collect();
+    let milestones: Vec<Value> = store
+        .list_milestones(100)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| json!([m.kind, m.objective_id, m.detail]).to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .map(Value::String)
+        .collect();
+    json!({"snapshots": snapshots, "streaks": streaks, "achievements": achievements, "milestones": milestones})
+}
+
+/// Re-running a day recomputes it and every later day; an earlier day never computed is
+/// computed first. So any order of runs and re-runs ends where running the days in order
+/// does: days 1 and 2, then redo 1, then redo 2, gives streaks 1 and 2 (not 2 and 3).
+#[test]
+fn any_order_of_runs_and_reruns_ends_where_running_the_days_in_order_does() {
+    use proptest::prelude::*;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = |order: &[usize]| {
+        runtime.block_on(async {
+            let (s, days, objectives) = five_days().await;
+            for &d in order {
+                jobs::run_daily(&s.state, days[d], Timestamp::now(), true)
+                    .await
+                    .unwrap();
+            }
+            bookkeeping(&s, &days, &objectives).await
+        })
+    };
+    let in_order: Vec<Value> = (0..5)
+        .map(|last| run(&(0..=last).collect::<Vec<_>>()))
+        .collect();
+    // The worked case of the report: day 1, day 2, redo 1, redo 2.
+    let reported = run(&[0, 1, 0, 1]);
+    assert_eq!(reported, in_order[1]);
+    let streaks: Vec<u64> = reported["snapshots"].as_array().unwrap()[..2]
+        .iter()
+        .map(|s| s[5].as_u64().unwrap())
+        .collect();
+    assert_eq!(streaks, [1, 2]);
+    // The breach on day 3 resets the one-day objective's streak, and day 5 counts it to 2.
+    let last = &in_order[4]["snapshots"].as_array().unwrap()[..5];
+    let one_day: Vec<(u64, u64)> = last
+        .iter()
+        .map(|s| (s[5].as_u64().unwrap(), s[6].as_u64().unwrap()))
+        .collect();
+    assert_eq!(one_day, [(1, 1), (2, 2), (0, 2), (1, 2), (2, 2)]);
+
+    let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+        cases: 16,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    });
+    runner
+        .run(&prop::collection::vec(0usize..5, 1..8), |order| {
+            let last = *order.iter().max().unwrap();
+            prop_assert_eq!(run(&order), in_order[last].clone(), "run order {:?}", order);
+            Ok(())
+        })
+        .unwrap();
+}

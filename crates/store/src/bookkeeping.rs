@@ -2,48 +2,78 @@
 //! that make a periodic job run once per cluster, and the retention of old results.
 //!
 //! Every write here is idempotent per day: a snapshot is unique per (objective, day) and a
-//! re-run replaces it; a streak keeps the value it had before the day was counted, so a re-run
-//! recomputes the day from the same base instead of counting it twice; achievements and
-//! milestones are unique, so a re-run records nothing new.
+//! re-run replaces it. Each snapshot keeps the streak as of its day (current and best), so a
+//! day is computed from the day before it, whatever order days are run in; the streaks table
+//! holds the latest day's. Achievements and milestones are unique, so a re-run records
+//! nothing new.
 
 use jiff::Timestamp;
 use slod_engine::achievements::AchievementKind;
 use slod_engine::streak::Streak;
 use sqlx::Row;
 
+use std::collections::HashMap;
+
+use sqlx::any::AnyRow;
+
 use crate::{ms, ts, Achievement, Milestone, Snapshot, Store, StoreError, StreakRecord, Tx};
 
-/// What the daily job records for one objective and day, in one transaction.
-#[derive(Clone, Debug, PartialEq)]
-pub struct DayRecord {
-    pub snapshot: Snapshot,
-    /// The streak before this day was counted.
-    pub base: Streak,
-    /// The streak after.
-    pub streak: Streak,
+fn snapshot_from_row(row: &AnyRow) -> Result<Snapshot, sqlx::Error> {
+    Ok(Snapshot {
+        objective_id: row.try_get("objective_id")?,
+        day: row.try_get("day")?,
+        availability: row.try_get("availability")?,
+        consumed_minutes: row.try_get("consumed_minutes")?,
+        remaining_percent: row.try_get("remaining_percent")?,
+        burn_rate: row.try_get("burn_rate")?,
+        is_breaching: row.try_get::<i64, _>("is_breaching")? != 0,
+        streak_days: row.try_get::<i64, _>("streak_days")? as u32,
+        best_days: row.try_get::<i64, _>("best_days")? as u32,
+        taken_at: ts(row.try_get("taken_at")?),
+    })
 }
 
 impl Store {
-    /// The streak an objective had before `day` was counted: the stored base if `day` was
-    /// already counted (a re-run), else the latest stored streak.
-    pub async fn streak_before(&self, objective_id: &str, day: &str) -> Result<Streak, StoreError> {
-        let row = sqlx::query("SELECT day, current_days, best_days, base_current, base_best FROM streaks WHERE objective_id = $1")
-            .bind(objective_id)
-            .fetch_optional(&self.pool)
+    /// Every objective's snapshot of `day` (`YYYY-MM-DD`).
+    pub async fn snapshots_on(&self, day: &str) -> Result<Vec<Snapshot>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM snapshots WHERE day = $1 ORDER BY objective_id")
+            .bind(day)
+            .fetch_all(&self.pool)
             .await?;
-        let Some(row) = row else {
-            return Ok(Streak::default());
-        };
-        let stored_day: String = row.try_get("day")?;
-        let (current, best) = if stored_day.as_str() >= day {
-            ("base_current", "base_best")
-        } else {
-            ("current_days", "best_days")
-        };
-        Ok(Streak {
-            current_days: row.try_get::<i64, _>(current)? as u32,
-            best_days: row.try_get::<i64, _>(best)? as u32,
-        })
+        Ok(rows
+            .iter()
+            .map(snapshot_from_row)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The days that have snapshots, oldest first.
+    pub async fn snapshot_days(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT DISTINCT day FROM snapshots ORDER BY day")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get("day"))
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Every objective's current streak (as of the latest day counted).
+    pub async fn current_streaks(&self) -> Result<HashMap<String, Streak>, StoreError> {
+        let rows = sqlx::query("SELECT objective_id, current_days, best_days FROM streaks")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("objective_id")?,
+                    Streak {
+                        current_days: row.try_get::<i64, _>("current_days")? as u32,
+                        best_days: row.try_get::<i64, _>("best_days")? as u32,
+                    },
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
     }
 
     /// An objective's snapshots for days in `[from, to]` (`YYYY-MM-DD`), oldest first.
@@ -59,22 +89,10 @@ impl Store {
             .bind(to)
             .fetch_all(&self.pool)
             .await?;
-        rows.iter()
-            .map(|row| {
-                Ok(Snapshot {
-                    objective_id: row.try_get("objective_id")?,
-                    day: row.try_get("day")?,
-                    availability: row.try_get("availability")?,
-                    consumed_minutes: row.try_get("consumed_minutes")?,
-                    remaining_percent: row.try_get("remaining_percent")?,
-                    burn_rate: row.try_get("burn_rate")?,
-                    is_breaching: row.try_get::<i64, _>("is_breaching")? != 0,
-                    streak_days: row.try_get::<i64, _>("streak_days")? as u32,
-                    taken_at: ts(row.try_get("taken_at")?),
-                })
-            })
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        Ok(rows
+            .iter()
+            .map(snapshot_from_row)
+            .collect::<Result<_, _>>()?)
     }
 
     /// Every objective's streak, longest current streak first.
@@ -151,15 +169,17 @@ impl Store {
             .map_err(StoreError::from)
     }
 
-    /// Durations (seconds) of a system's latest closed down intervals, newest first.
+    /// Durations (seconds) of a system's latest down intervals closed by `as_of`, newest first.
     pub async fn recent_recoveries(
         &self,
         system_id: &str,
         limit: usize,
+        as_of: Timestamp,
     ) -> Result<Vec<f64>, StoreError> {
-        let rows = sqlx::query("SELECT start_at, end_at FROM down_intervals WHERE system_id = $1 AND check_id IS NULL AND end_at IS NOT NULL ORDER BY end_at DESC LIMIT $2")
+        let rows = sqlx::query("SELECT start_at, end_at FROM down_intervals WHERE system_id = $1 AND check_id IS NULL AND end_at IS NOT NULL AND end_at <= $3 ORDER BY end_at DESC LIMIT $2")
             .bind(system_id)
             .bind(limit as i64)
+            .bind(ms(as_of))
             .fetch_all(&self.pool)
             .await?;
         rows.iter()
@@ -243,8 +263,7 @@ async fn insert_milestone(
 impl Tx {
     /// Stores one objective's day: its snapshot (replacing a previous run's) and its streak.
     /// Nothing is stored for an objective deleted meanwhile.
-    pub async fn record_day(&mut self, record: &DayRecord) -> Result<(), StoreError> {
-        let s = &record.snapshot;
+    pub async fn record_day(&mut self, s: &Snapshot, current: bool) -> Result<(), StoreError> {
         let exists = sqlx::query("SELECT id FROM objectives WHERE id = $1")
             .bind(&s.objective_id)
             .fetch_optional(&mut *self.tx)
@@ -253,8 +272,8 @@ impl Tx {
             return Ok(());
         }
         sqlx::query(
-            "INSERT INTO snapshots (objective_id, day, availability, consumed_minutes, remaining_percent, burn_rate, is_breaching, streak_days, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
-             ON CONFLICT (objective_id, day) DO UPDATE SET availability = excluded.availability, consumed_minutes = excluded.consumed_minutes, remaining_percent = excluded.remaining_percent, burn_rate = excluded.burn_rate, is_breaching = excluded.is_breaching, streak_days = excluded.streak_days, taken_at = excluded.taken_at",
+            "INSERT INTO snapshots (objective_id, day, availability, consumed_minutes, remaining_percent, burn_rate, is_breaching, streak_days, best_days, taken_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT (objective_id, day) DO UPDATE SET availability = excluded.availability, consumed_minutes = excluded.consumed_minutes, remaining_percent = excluded.remaining_percent, burn_rate = excluded.burn_rate, is_breaching = excluded.is_breaching, streak_days = excluded.streak_days, best_days = excluded.best_days, taken_at = excluded.taken_at",
         )
         .persistent(false)
         .bind(&s.objective_id)
@@ -265,20 +284,41 @@ impl Tx {
         .bind(s.burn_rate)
         .bind(i64::from(s.is_breaching))
         .bind(i64::from(s.streak_days))
+        .bind(i64::from(s.best_days))
         .bind(ms(s.taken_at))
         .execute(&mut *self.tx)
         .await?;
+        if current {
+            sqlx::query(
+                "INSERT INTO streaks (objective_id, day, current_days, best_days, updated_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (objective_id) DO UPDATE SET day = excluded.day, current_days = excluded.current_days, best_days = excluded.best_days, updated_at = excluded.updated_at",
+            )
+            .bind(&s.objective_id)
+            .bind(&s.day)
+            .bind(i64::from(s.streak_days))
+            .bind(i64::from(s.best_days))
+            .bind(ms(s.taken_at))
+            .execute(&mut *self.tx)
+            .await?;
+        }
+        Ok(())
+    }
+
+    /// Marks `job`'s run for `period` finished at `now`, whoever claimed it (a day recomputed
+    /// as part of a later day's run counts as run).
+    pub async fn mark_finished(
+        &mut self,
+        job: &str,
+        period: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         sqlx::query(
-            "INSERT INTO streaks (objective_id, day, current_days, best_days, base_current, base_best, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (objective_id) DO UPDATE SET day = excluded.day, current_days = excluded.current_days, best_days = excluded.best_days, base_current = excluded.base_current, base_best = excluded.base_best, updated_at = excluded.updated_at",
+            "INSERT INTO job_runs (job, period, owner, lease_until, finished_at) VALUES ($1, $2, '', $3, $3) \
+             ON CONFLICT (job, period) DO UPDATE SET finished_at = excluded.finished_at",
         )
-        .bind(&s.objective_id)
-        .bind(&s.day)
-        .bind(i64::from(record.streak.current_days))
-        .bind(i64::from(record.streak.best_days))
-        .bind(i64::from(record.base.current_days))
-        .bind(i64::from(record.base.best_days))
-        .bind(ms(s.taken_at))
+        .bind(job)
+        .bind(period)
+        .bind(ms(now))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

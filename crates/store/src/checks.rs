@@ -100,7 +100,8 @@ impl Tx {
         check_by_id(&mut *self.tx, id).await
     }
 
-    /// Applies `patch`; enabling or disabling a check re-rolls its system's health at `now`.
+    /// Applies `patch`; enabling or disabling a check re-rolls its system's health and timeline
+    /// at `now` (disabling ends the check's own open outage).
     /// A changed probe check is due again at once. Returns the check and how its system's
     /// health moved.
     pub async fn update_check(
@@ -113,6 +114,7 @@ impl Tx {
             return Err(StoreError::not_found("check", id));
         };
         self.lock_system(&current.system_id).await?;
+        let disabling = current.enabled && patch.enabled == Some(false);
         let expect = patch.expect_status.unwrap_or(current.expect_status);
         sqlx::query(
             "UPDATE checks SET name = $1, target = $2, interval_seconds = $3, timeout_ms = $4, expect_status_min = $5, expect_status_max = $6, enabled = $7, updated_at = $8, next_probe_at = NULL WHERE id = $9",
@@ -128,6 +130,16 @@ impl Tx {
         .bind(id)
         .execute(&mut *self.tx)
         .await?;
+        if disabling {
+            // Nobody watches a disabled check: an outage it has open ends now.
+            sqlx::query(
+                "UPDATE down_intervals SET end_at = $1 WHERE check_id = $2 AND end_at IS NULL",
+            )
+            .bind(ms(now))
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        }
         let moved = self.reroll_health(&current.system_id, now).await?;
         let check = self
             .get_check(id)

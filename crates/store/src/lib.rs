@@ -30,7 +30,6 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
-pub use bookkeeping::DayRecord;
 pub use model::*;
 pub use objectives::TimelineSet;
 pub use systems::{Page, MAX_PAGE};

@@ -40,6 +40,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0005_lists.sql"),
         include_str!("../migrations/postgres/0005_lists.sql"),
     ),
+    (
+        6,
+        "day_chain",
+        include_str!("../migrations/sqlite/0006_day_chain.sql"),
+        include_str!("../migrations/postgres/0006_day_chain.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

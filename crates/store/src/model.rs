@@ -380,7 +380,11 @@ pub struct Snapshot {
     pub remaining_percent: f64,
     pub burn_rate: Option<f64>,
     pub is_breaching: bool,
+    /// The streak at the end of the day: consecutive days that ended neither breaching nor
+    /// down.
     pub streak_days: u32,
+    /// The longest streak up to this day.
+    pub best_days: u32,
     #[cfg_attr(feature = "openapi", schema(value_type = String, format = DateTime))]
     pub taken_at: Timestamp,
 }

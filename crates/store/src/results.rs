@@ -9,7 +9,7 @@
 use std::collections::HashMap;
 
 use jiff::Timestamp;
-use slod_engine::health::{rollup, transition, CheckState, Transition};
+use slod_engine::health::{rollup, rollup_timeline, transition, CheckState, Transition};
 use slod_engine::{CheckStatus, DownInterval, DownSource, Health};
 use sqlx::Row;
 
@@ -40,12 +40,11 @@ fn parse_health(s: &str) -> Health {
     }
 }
 
-/// An open interval: its row id, worst status so far, and what caused or holds it.
+/// A check's open interval: its row id and its worst status so far.
 #[derive(Clone, Copy)]
 struct Open {
     id: i64,
     worst: CheckStatus,
-    source: DownSource,
 }
 
 fn source_str(source: DownSource) -> &'static str {
@@ -55,12 +54,13 @@ fn source_str(source: DownSource) -> &'static str {
     }
 }
 
-/// A system's timeline state, loaded under its lock and changed result by result.
+/// A system's timeline state, loaded under its lock: each check's state and open interval
+/// (moved result by result), the system's health; the system's own intervals are derived
+/// (`derive_from`).
 struct Timeline {
     system_id: String,
     /// check id -> (enabled, latest status)
     checks: HashMap<String, CheckState>,
-    system_open: Option<Open>,
     check_open: HashMap<String, Open>,
     /// An open incident with `healthOverride` holds the system unhealthy.
     incident_override: bool,
@@ -87,26 +87,20 @@ impl Timeline {
                 },
             );
         }
-        let mut system_open = None;
         let mut check_open = HashMap::new();
-        for row in sqlx::query("SELECT id, check_id, worst, source FROM down_intervals WHERE system_id = $1 AND end_at IS NULL")
+        for row in sqlx::query("SELECT id, check_id, worst FROM down_intervals WHERE system_id = $1 AND check_id IS NOT NULL AND end_at IS NULL")
             .bind(system_id)
             .fetch_all(&mut *w.tx)
             .await?
         {
             let worst: String = row.try_get("worst")?;
-            let source: String = row.try_get("source")?;
-            let open = Open {
-                id: row.try_get("id")?,
-                worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
-                source: parse_source(&source),
-            };
-            match row.try_get::<Option<String>, _>("check_id")? {
-                Some(check) => {
-                    check_open.insert(check, open);
-                }
-                None => system_open = Some(open),
-            }
+            check_open.insert(
+                row.try_get::<String, _>("check_id")?,
+                Open {
+                    id: row.try_get("id")?,
+                    worst: parse_status(&worst).unwrap_or(CheckStatus::Unhealthy),
+                },
+            );
         }
         let row = sqlx::query(
             "SELECT status, since, last_transition FROM system_health WHERE system_id = $1",
@@ -132,7 +126,6 @@ impl Timeline {
         Ok(Timeline {
             system_id: system_id.to_owned(),
             checks,
-            system_open,
             check_open,
             incident_override,
             health,
@@ -142,32 +135,29 @@ impl Timeline {
         })
     }
 
-    /// Applies `transition` to one timeline (a check's, or the system's when `check` is `None`).
+    /// Applies `transition` to a check's timeline.
     async fn apply(
         w: &mut Tx,
         system_id: &str,
-        check: Option<&str>,
+        check: &str,
         open: &mut Option<Open>,
         change: Transition,
         at: i64,
-        source: DownSource,
     ) -> Result<bool, StoreError> {
         match change {
             Transition::Open(worst) => {
                 let row = sqlx::query(
-                    "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, $2, $3, NULL, $4, $5) RETURNING id",
+                    "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, $2, $3, NULL, $4, 'healthcheck') RETURNING id",
                 )
                 .bind(system_id)
                 .bind(check)
                 .bind(at)
                 .bind(worst.as_str())
-                .bind(source_str(source))
                 .fetch_one(&mut *w.tx)
                 .await?;
                 *open = Some(Open {
                     id: row.try_get("id")?,
                     worst,
-                    source,
                 });
             }
             Transition::Worsen(worst) => {
@@ -192,60 +182,109 @@ impl Timeline {
         Ok(true)
     }
 
-    /// Re-rolls the system's health and moves its timeline at `at` (never before its previous
-    /// transition). While an override incident is open, an interval it opened, or one it keeps
-    /// open after the checks recovered, is marked `source: incident`.
-    async fn reroll(&mut self, w: &mut Tx, at: i64) -> Result<(), StoreError> {
+    /// Follows the rolled-up health through a result at `at` (the timeline is derived
+    /// separately): a new status starts its `since` there; `unknown` keeps the last known.
+    fn follow_health(&mut self, at: i64) {
         let states: Vec<CheckState> = self.checks.values().copied().collect();
-        let checks_say = rollup(&states, false);
         let health = rollup(&states, self.incident_override);
-        let source = if self.incident_override && checks_say.down_status().is_none() {
-            DownSource::Incident
-        } else {
-            DownSource::Healthcheck
-        };
-        let at = at.max(self.last_transition.unwrap_or(i64::MIN));
-        let mut change = transition(self.system_open.map(|o| o.worst), health);
-        // An outage only an incident vouched for ends with the incident when no check has a
-        // result: nothing else could ever close it. One the checks saw stays open until they
-        // report healthy.
-        let incident_only = !self.incident_override
-            && health == Health::Unknown
-            && self
-                .system_open
-                .is_some_and(|o| o.source == DownSource::Incident);
-        if incident_only {
-            change = Transition::Close;
-        }
-        if Timeline::apply(
-            w,
-            &self.system_id,
-            None,
-            &mut self.system_open,
-            change,
-            at,
-            source,
-        )
-        .await?
-        {
-            self.last_transition = Some(at);
-            self.changed = true;
-        }
-        if let Some(open) = self.system_open.as_mut() {
-            if source == DownSource::Incident && open.source != DownSource::Incident {
-                sqlx::query("UPDATE down_intervals SET source = 'incident' WHERE id = $1")
-                    .bind(open.id)
-                    .execute(&mut *w.tx)
-                    .await?;
-                open.source = DownSource::Incident;
-                self.changed = true;
-            }
-        }
-        if (health != self.health && health != Health::Unknown) || incident_only {
+        if health != self.health && health != Health::Unknown {
             self.health = health;
             self.since = Some(at);
         }
-        Ok(())
+    }
+
+    /// Replaces the system's down intervals from `from` on with the roll-up of its checks'
+    /// intervals and its override incidents (`slod_engine::health::rollup_timeline`), keeping
+    /// the start of one that began earlier and is still down at `from`. Writes nothing when
+    /// the roll-up equals what is stored; returns whether it changed anything.
+    async fn derive_from(&mut self, w: &mut Tx, from: i64) -> Result<bool, StoreError> {
+        let checks: Vec<DownInterval> = sqlx::query(
+            "SELECT start_at, end_at, worst, source FROM down_intervals WHERE system_id = $1 AND check_id IS NOT NULL AND (end_at IS NULL OR end_at > $2)",
+        )
+        .bind(&self.system_id)
+        .bind(from)
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(interval_from_row)
+        .collect::<Result<_, _>>()?;
+        let overrides: Vec<(Timestamp, Option<Timestamp>)> = sqlx::query(
+            "SELECT i.opened_at, i.resolved_at FROM incidents i JOIN incident_systems s ON s.incident_id = i.id WHERE s.system_id = $1 AND i.health_override = 1 AND (i.resolved_at IS NULL OR i.resolved_at > $2)",
+        )
+        .bind(&self.system_id)
+        .bind(from)
+        .fetch_all(&mut *w.tx)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                ts(row.try_get("opened_at")?),
+                row.try_get::<Option<i64>, _>("resolved_at")?.map(ts),
+            ))
+        })
+        .collect::<Result<_, sqlx::Error>>()?;
+        let stored = sqlx::query(
+            "SELECT id, start_at, end_at, worst, source FROM down_intervals WHERE system_id = $1 AND check_id IS NULL AND (end_at IS NULL OR end_at > $2) ORDER BY start_at",
+        )
+        .bind(&self.system_id)
+        .bind(from)
+        .fetch_all(&mut *w.tx)
+        .await?;
+        let stored_ids: Vec<i64> = stored
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        let stored: Vec<DownInterval> = stored
+            .iter()
+            .map(interval_from_row)
+            .collect::<Result<_, _>>()?;
+        let mut derived = rollup_timeline(ts(from), &checks, &overrides);
+        // One that began before `from`: still down at `from`, it goes on; otherwise it ended.
+        if let Some(earlier) = stored.first().filter(|i| i.start < ts(from)) {
+            match derived.first_mut().filter(|d| d.start == ts(from)) {
+                Some(first) => {
+                    first.start = earlier.start;
+                    first.worst = first.worst.max(earlier.worst);
+                    first.source = first.source.max(earlier.source);
+                }
+                None => derived.insert(
+                    0,
+                    DownInterval {
+                        end: Some(ts(from)),
+                        ..earlier.clone()
+                    },
+                ),
+            }
+        }
+        if derived == stored {
+            return Ok(false);
+        }
+        for id in stored_ids {
+            sqlx::query("DELETE FROM down_intervals WHERE id = $1")
+                .bind(id)
+                .execute(&mut *w.tx)
+                .await?;
+        }
+        for interval in &derived {
+            sqlx::query(
+                "INSERT INTO down_intervals (system_id, check_id, start_at, end_at, worst, source) VALUES ($1, NULL, $2, $3, $4, $5)",
+            )
+            .bind(&self.system_id)
+            .bind(ms(interval.start))
+            .bind(interval.end.map(ms))
+            .bind(interval.worst.as_str())
+            .bind(source_str(interval.source))
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        let last_change = derived
+            .iter()
+            .flat_map(|i| [Some(i.start), i.end])
+            .flatten()
+            .map(ms)
+            .max();
+        self.last_transition = self.last_transition.max(last_change);
+        Ok(true)
     }
 
     async fn save(&self, w: &mut Tx) -> Result<(), StoreError> {
@@ -322,20 +361,30 @@ impl Tx {
                 .bind(&result.message)
                 .execute(&mut *w.tx)
                 .await?;
-            let mut open = timeline.check_open.remove(check_id);
-            let change = transition(open.map(|o| o.worst), result.status.into());
-            let source = DownSource::Healthcheck;
-            if Timeline::apply(w, &system_id, Some(check_id), &mut open, change, at, source).await?
-            {
-                timeline.changed = true;
-            }
-            if let Some(open) = open {
-                timeline.check_open.insert(check_id.to_owned(), open);
+            // A disabled check's results are kept, but nobody watches it: its timeline stays.
+            let enabled = timeline.checks.get(check_id).is_some_and(|c| c.enabled);
+            if enabled {
+                let mut open = timeline.check_open.remove(check_id);
+                let change = transition(open.map(|o| o.worst), result.status.into());
+                if Timeline::apply(w, &system_id, check_id, &mut open, change, at).await? {
+                    timeline.changed = true;
+                }
+                if let Some(open) = open {
+                    timeline.check_open.insert(check_id.to_owned(), open);
+                }
             }
             if let Some(state) = timeline.checks.get_mut(check_id) {
                 state.latest = Some(result.status);
             }
-            timeline.reroll(w, at).await?;
+            timeline.follow_health(at);
+        }
+        // The system's timeline is the roll-up of its checks' and its overrides', re-derived
+        // over the span these results touch: a back-filled result on one check never erases
+        // what another recorded later.
+        if let Some(&from) = times.first() {
+            if timeline.derive_from(w, from).await? {
+                timeline.changed = true;
+            }
         }
         if let (Some(last), Some(&at)) = (results.last(), times.last()) {
             sqlx::query("UPDATE checks SET latest_status = $1, latest_at = $2 WHERE id = $3")
@@ -357,8 +406,8 @@ impl Tx {
         })
     }
 
-    /// Re-rolls a system's health at `now` (the caller holds its lock) after its set of
-    /// checks or its override incidents changed. Returns how it moved.
+    /// Re-rolls a system's health and timeline at `now` (the caller holds its lock) after its
+    /// set of checks or its override incidents changed. Returns how they moved.
     pub(crate) async fn reroll_health(
         &mut self,
         system_id: &str,
@@ -366,7 +415,19 @@ impl Tx {
     ) -> Result<HealthMove, StoreError> {
         let mut timeline = Timeline::load(self, system_id).await?;
         let before = timeline.health;
-        timeline.reroll(self, ms(now)).await?;
+        // The timeline from now on is rolled up from the checks that remain and the override
+        // incidents: an outage only a removed, disabled or resolved source held ends now.
+        if timeline.derive_from(self, ms(now)).await? {
+            timeline.changed = true;
+        }
+        // So is the health. With no enabled check and no override left, nobody watches the
+        // system: it is unknown (unlike a silent agent's, its open outage closed above).
+        let states: Vec<CheckState> = timeline.checks.values().copied().collect();
+        let health = rollup(&states, timeline.incident_override);
+        if health != timeline.health {
+            timeline.health = health;
+            timeline.since = Some(ms(now));
+        }
         timeline.save(self).await?;
         Ok(HealthMove {
             system_id: system_id.to_owned(),

@@ -15,7 +15,7 @@ conformance!(
     an_outage_the_override_holds_becomes_the_incidents,
     an_override_without_checks_ends_with_the_incident,
     incidents_are_listed_by_system_and_status,
-    a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once,
+    a_rerun_day_replaces_its_snapshot_and_the_latest_is_the_streak,
     achievements_and_milestones_are_recorded_once,
     one_claim_wins_and_an_expired_lease_is_taken_over,
     old_results_are_pruned_and_timelines_kept,
@@ -349,62 +349,23 @@ fn snapshot(objective: &str, day: &str, availability: f64, streak: u32) -> Snaps
         burn_rate: None,
         is_breaching: false,
         streak_days: streak,
+        best_days: streak,
         taken_at: now(),
     }
 }
 
-async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) {
+async fn a_rerun_day_replaces_its_snapshot_and_the_latest_is_the_streak(s: Store) {
     tx!(s, create_system(system("api", &[]), now())).unwrap();
     tx!(s, create_objective(&objective("o1", "api"))).unwrap();
     let day1 = "2026-06-28";
-    assert_eq!(
-        s.streak_before("o1", day1).await.unwrap(),
-        Streak::default()
-    );
-    let one = Streak {
-        current_days: 1,
-        best_days: 1,
-    };
-    tx!(
-        s,
-        record_day(&DayRecord {
-            snapshot: snapshot("o1", day1, 99.0, 1),
-            base: Streak::default(),
-            streak: one,
-        })
-    )
-    .unwrap();
-    // A re-run of the same day starts from the same base, and replaces the snapshot.
-    assert_eq!(
-        s.streak_before("o1", day1).await.unwrap(),
-        Streak::default()
-    );
-    tx!(
-        s,
-        record_day(&DayRecord {
-            snapshot: snapshot("o1", day1, 98.0, 1),
-            base: Streak::default(),
-            streak: one,
-        })
-    )
-    .unwrap();
-    // The next day starts from the first day's result.
+    assert!(s.current_streaks().await.unwrap().is_empty());
+    tx!(s, record_day(&snapshot("o1", day1, 99.0, 1), true)).unwrap();
+    // A re-run of the same day replaces its snapshot.
+    tx!(s, record_day(&snapshot("o1", day1, 98.0, 1), true)).unwrap();
     let day2 = "2026-06-29";
-    assert_eq!(s.streak_before("o1", day2).await.unwrap(), one);
     let mut with_burn = snapshot("o1", day2, 97.0, 2);
     with_burn.burn_rate = Some(0.25);
-    tx!(
-        s,
-        record_day(&DayRecord {
-            snapshot: with_burn,
-            base: one,
-            streak: Streak {
-                current_days: 2,
-                best_days: 2,
-            },
-        })
-    )
-    .unwrap();
+    tx!(s, record_day(&with_burn, true)).unwrap();
     let all = s
         .list_snapshots("o1", "2026-06-01", "2026-06-30")
         .await
@@ -415,22 +376,26 @@ async fn a_rerun_day_replaces_its_snapshot_and_counts_the_streak_once(s: Store) 
         (day1, 98.0),
         "replaced"
     );
-    assert_eq!(all[1].burn_rate, Some(0.25));
+    assert_eq!((all[1].burn_rate, all[1].best_days), (Some(0.25), 2));
+    assert_eq!(s.snapshots_on(day1).await.unwrap(), [all[0].clone()]);
+    assert_eq!(s.snapshot_days().await.unwrap(), [day1, day2]);
     let streaks = s.list_streaks(10).await.unwrap();
     assert_eq!(
         (streaks[0].current_days, streaks[0].day.as_str()),
         (2, day2)
     );
+    assert_eq!(
+        s.current_streaks().await.unwrap()["o1"],
+        Streak {
+            current_days: 2,
+            best_days: 2
+        }
+    );
+    // A day recomputed behind the latest leaves the current streak alone.
+    tx!(s, record_day(&snapshot("o1", day1, 99.5, 1), false)).unwrap();
+    assert_eq!(s.list_streaks(10).await.unwrap()[0].day, day2);
     // A deleted objective records nothing.
-    tx!(
-        s,
-        record_day(&DayRecord {
-            snapshot: snapshot("ghost", day2, 1.0, 0),
-            base: Streak::default(),
-            streak: Streak::default(),
-        })
-    )
-    .unwrap();
+    tx!(s, record_day(&snapshot("ghost", day2, 1.0, 0), true)).unwrap();
     assert!(s
         .list_snapshots("ghost", "2026-01-01", "2026-12-31")
         .await
@@ -616,15 +581,8 @@ async fn two_processes_on_one_sqlite_file_take_turns_writing() {
     let write = |store: Store, n: u32| async move {
         for i in 0..40 {
             let day = format!("2026-06-{:02}", 1 + (i % 28));
-            tx!(
-                store,
-                record_day(&DayRecord {
-                    snapshot: snapshot("o1", &day, 99.0, n),
-                    base: Streak::default(),
-                    streak: Streak::default(),
-                })
-            )
-            .unwrap_or_else(|e| panic!("store {n}, write {i}: {e}"));
+            tx!(store, record_day(&snapshot("o1", &day, 99.0, n), true))
+                .unwrap_or_else(|e| panic!("store {n}, write {i}: {e}"));
         }
     };
     let (x, y) = tokio::join!(tokio::spawn(write(a, 1)), tokio::spawn(write(b, 2)));

@@ -74,6 +74,7 @@ pub struct ResultInput {
     pub status: CheckStatus,
     /// When the check ran (default: now). May lie in the past; per check, in time order.
     #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "crate::validation::optional_rfc3339")]
     pub at: Option<Timestamp>,
     /// Milliseconds, >= 0.
     #[schema(minimum = 0)]
@@ -125,6 +126,7 @@ pub enum ResultsBody {
 struct EitherShape {
     results: Option<Vec<ResultInput>>,
     status: Option<CheckStatus>,
+    #[serde(default, deserialize_with = "crate::validation::optional_rfc3339")]
     at: Option<Timestamp>,
     latency_ms: Option<f64>,
     message: Option<String>,

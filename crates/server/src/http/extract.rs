@@ -2,7 +2,6 @@
 //! never axum's plain-text one. Ids and bodies are parsed here, once (api.md, "Conventions").
 
 use axum::body::Bytes;
-use axum::extract::rejection::QueryRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::header::CONTENT_TYPE;
 use axum::http::request::Parts;
@@ -11,6 +10,7 @@ use serde_json::Value;
 use slod_engine::validate::FieldError;
 
 use super::error::ApiError;
+use super::words;
 use crate::ids::TypedId;
 
 /// Largest request body accepted, in bytes (2 MiB: a full batch of 1,000 results with
@@ -54,8 +54,13 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
 
 /// Parses `bytes` as a JSON object into `T`.
 pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    let mut value: Value = serde_json::from_slice(bytes)
-        .map_err(|e| ApiError::invalid(format!("malformed JSON body: {e}")))?;
+    let mut value: Value = serde_json::from_slice(bytes).map_err(|e| {
+        ApiError::invalid(format!(
+            "the body is not valid JSON (line {}, column {})",
+            e.line(),
+            e.column()
+        ))
+    })?;
     if !value.is_object() {
         return Err(ApiError::invalid(format!(
             "the body must be a JSON object, not {}",
@@ -64,14 +69,22 @@ pub fn parse_object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     }
     integral_floats_as_integers(&mut value);
     serde_path_to_error::deserialize(value).map_err(|e| {
-        let field = e.path().to_string();
-        let message = e.into_inner().to_string();
-        if field.is_empty() || field == "." {
-            ApiError::invalid(format!("invalid JSON body: {message}"))
-        } else {
-            ApiError::invalid_fields(vec![FieldError::new(field, message)])
-        }
+        let path = e.path().to_string();
+        refusal(
+            words::field_error(&path, &e.into_inner().to_string()),
+            "body",
+        )
     })
+}
+
+/// A field's problem as an error answer; `what` names the whole (`body`, `query`) when the
+/// problem has no field.
+fn refusal(problem: FieldError, what: &str) -> ApiError {
+    if problem.field.is_empty() {
+        ApiError::invalid(format!("invalid {what}: {}", problem.message))
+    } else {
+        ApiError::invalid_fields(vec![problem])
+    }
 }
 
 /// What kind of JSON value `v` is, for messages.
@@ -137,18 +150,23 @@ mod mime_type {
     }
 }
 
-/// Query parameters: 400 with the parameter's problem when they do not parse.
+/// Query parameters: 400 naming the parameter when one does not parse.
 pub struct ApiQuery<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
-        axum::extract::Query::<T>::from_request_parts(parts, state)
-            .await
-            .map(|axum::extract::Query(value)| ApiQuery(value))
-            .map_err(|e: QueryRejection| {
-                ApiError::invalid(format!("invalid query: {}", e.body_text()))
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        let pairs = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+        serde_path_to_error::deserialize(pairs)
+            .map(ApiQuery)
+            .map_err(|e| {
+                let path = e.path().to_string();
+                refusal(
+                    words::field_error(&path, &e.into_inner().to_string()),
+                    "query",
+                )
             })
     }
 }

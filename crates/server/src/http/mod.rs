@@ -12,3 +12,4 @@ pub mod metrics;
 pub mod ops;
 pub mod params;
 pub mod sse;
+pub mod words;

@@ -5,16 +5,17 @@
 //! Statuses are derived from the timelines at any instant, so a day is computed at its own
 //! end even when it runs late.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 
 use jiff::civil::Date;
-use jiff::{SignedDuration, Timestamp};
+use jiff::{SignedDuration, Timestamp, ToSpan};
 use slod_engine::achievements::{self, ObjectiveFacts, SystemFacts};
-use slod_engine::{streak, AttributionType, Objective};
-use slod_store::{DayRecord, Snapshot, StoreError};
+use slod_engine::streak::{self, Streak};
+use slod_engine::{AttributionType, Objective};
+use slod_store::{Snapshot, StoreError};
 
 use super::lease::{claim, Outcome};
-use crate::calendar::start_of;
+use crate::calendar::{day_of, start_of};
 use crate::error::{ServiceError, ServiceResult};
 use crate::signals::{AchievementUnlocked, Signal, StreakUpdated};
 use crate::state::{AppState, Core};
@@ -46,8 +47,12 @@ pub(super) async fn all_objectives(state: &AppState) -> Result<Vec<Objective>, S
 }
 
 /// Runs the daily bookkeeping for `day` (which ended at or before `now`) unless another
-/// replica claimed it. With `force`, runs even so (an operator's re-run): a re-run replaces the
-/// day's snapshots and recomputes its streaks from the same base.
+/// replica claimed it. With `force`, runs even so (an operator's re-run, after correcting data).
+///
+/// Every day is computed from the day before it, so it recomputes, in order: any earlier day
+/// not yet computed since the first objective existed, `day` itself, and every later day
+/// already computed (their streaks count from `day`'s). Any order of runs and re-runs thus
+/// ends in the same snapshots, streaks, achievements and milestones.
 pub async fn run_daily(
     state: &AppState,
     day: Date,
@@ -58,7 +63,7 @@ pub async fn run_daily(
         return Ok(Outcome::Claimed);
     };
     let started = std::time::Instant::now();
-    let result = daily(state, day, now, &lease).await;
+    let result = days_through(state, day, now).await;
     let outcome = if result.is_ok() { "ran" } else { "failed" };
     metrics::counter!("slod_job_runs_total", "job" => "daily", "outcome" => outcome).increment(1);
     metrics::histogram!("slod_job_duration_seconds", "job" => "daily")
@@ -68,6 +73,7 @@ pub async fn run_daily(
         .set(jiff::Timestamp::now().as_second() as f64);
     tracing::info!(
         day = %lease.period,
+        days = summary.days,
         snapshots = summary.snapshots,
         achievements = summary.achievements,
         pruned_results = summary.pruned,
@@ -76,50 +82,124 @@ pub async fn run_daily(
     Ok(Outcome::Ran)
 }
 
+/// How far back a run fills days never computed.
+const MAX_CHAIN_DAYS: i64 = 366;
+
 #[derive(Default)]
 struct DailySummary {
+    days: usize,
     snapshots: usize,
     achievements: usize,
     pruned: u64,
 }
 
-async fn daily(
+/// Computes the days `day` depends on and the days that depend on it, in order.
+async fn days_through(state: &AppState, day: Date, now: Timestamp) -> ServiceResult<DailySummary> {
+    let mut summary = DailySummary::default();
+    let objectives = all_objectives(state).await?;
+    if let Some(first) = objectives.iter().map(|o| day_of(o.created_at)).min() {
+        let computed: BTreeSet<Date> = state
+            .store
+            .snapshot_days()
+            .await?
+            .iter()
+            .filter_map(|d| d.parse().ok())
+            .collect();
+        let floor = day
+            .checked_sub(MAX_CHAIN_DAYS.days())
+            .map_err(ServiceError::internal)?;
+        let mut start = day;
+        let mut d = first.max(floor);
+        while d < day {
+            if !computed.contains(&d) {
+                start = d;
+                break;
+            }
+            d = d.tomorrow().map_err(ServiceError::internal)?;
+        }
+        let end = computed.last().copied().unwrap_or(day).max(day);
+        let current = state.store.current_streaks().await?;
+        let before_start = start
+            .yesterday()
+            .map_err(ServiceError::internal)?
+            .to_string();
+        let mut previous: HashMap<String, Streak> = state
+            .store
+            .snapshots_on(&before_start)
+            .await?
+            .into_iter()
+            .map(|s| {
+                (
+                    s.objective_id,
+                    Streak {
+                        current_days: s.streak_days,
+                        best_days: s.best_days,
+                    },
+                )
+            })
+            .collect();
+        let mut d = start;
+        while d <= end {
+            previous = one_day(
+                state,
+                &objectives,
+                d,
+                now,
+                &previous,
+                (d == end).then_some(&current),
+                &mut summary,
+            )
+            .await?;
+            summary.days += 1;
+            d = d.tomorrow().map_err(ServiceError::internal)?;
+        }
+    }
+    summary.pruned = prune_results(state, now).await?;
+    Ok(summary)
+}
+
+/// Records one day from the streaks of the day before (`previous`); `current` is given for
+/// the latest day, whose streaks become the current ones. Writes and signals only what
+/// changed. Returns the day's streaks.
+async fn one_day(
     state: &AppState,
+    objectives: &[Objective],
     day: Date,
     now: Timestamp,
-    lease: &super::lease::Lease,
-) -> ServiceResult<DailySummary> {
+    previous: &HashMap<String, Streak>,
+    current: Option<&HashMap<String, Streak>>,
+    summary: &mut DailySummary,
+) -> ServiceResult<HashMap<String, Streak>> {
     let day_end = start_of(day.tomorrow().map_err(ServiceError::internal)?);
     let at = day_end.min(now);
     let period = day.to_string();
     // Only objectives that existed during the day.
-    let objectives: Vec<Objective> = all_objectives(state)
-        .await?
-        .into_iter()
+    let objectives: Vec<&Objective> = objectives
+        .iter()
         .filter(|o| o.created_at < day_end)
         .collect();
     let mut systems: Vec<String> = objectives.iter().map(|o| o.system_id.clone()).collect();
     systems.sort_unstable();
     systems.dedup();
     let statuses = compute_statuses(&state.store, &systems, at).await?;
-    let mut summary = DailySummary::default();
-    let mut facts: HashMap<&str, SystemFacts> = HashMap::new();
-    let mut bases = HashMap::new();
-    for o in &objectives {
-        bases.insert(
-            o.id.as_str(),
-            state.store.streak_before(&o.id, &period).await?,
-        );
-    }
+    let stored: HashMap<String, Snapshot> = state
+        .store
+        .snapshots_on(&period)
+        .await?
+        .into_iter()
+        .map(|s| (s.objective_id.clone(), s))
+        .collect();
     let mut recoveries = HashMap::new();
     for system in &systems {
         recoveries.insert(
             system.as_str(),
-            state.store.recent_recoveries(system, 10).await?,
+            state.store.recent_recoveries(system, 10, at).await?,
         );
     }
+    let mut streaks = HashMap::new();
+    let mut facts: HashMap<&str, SystemFacts> = HashMap::new();
     let mut work = Core::of(state).begin(Mutation::RecordDay).await?;
-    for o in &objectives {
+    for o in objectives {
         let Some(item) = statuses
             .get(&o.system_id)
             .and_then(|all| all.iter().find(|s| s.objective.id == o.id))
@@ -127,26 +207,32 @@ async fn daily(
             continue;
         };
         let s = &item.status;
-        let base = bases[o.id.as_str()];
-        let (next, changed) = streak::advance(base, s.is_breaching, s.has_open_downtime);
-        let record = DayRecord {
-            snapshot: Snapshot {
-                objective_id: o.id.clone(),
-                day: period.clone(),
-                availability: s.current_availability,
-                consumed_minutes: s.error_budget_consumed_minutes,
-                remaining_percent: s.error_budget_remaining_percent,
-                burn_rate: s.burn_rate,
-                is_breaching: s.is_breaching,
-                streak_days: next.current_days,
-                taken_at: now,
-            },
-            base,
-            streak: next,
+        let base = previous.get(&o.id).copied().unwrap_or_default();
+        let (next, _) = streak::advance(base, s.is_breaching, s.has_open_downtime);
+        let snapshot = Snapshot {
+            objective_id: o.id.clone(),
+            day: period.clone(),
+            availability: s.current_availability,
+            consumed_minutes: s.error_budget_consumed_minutes,
+            remaining_percent: s.error_budget_remaining_percent,
+            burn_rate: s.burn_rate,
+            is_breaching: s.is_breaching,
+            streak_days: next.current_days,
+            best_days: next.best_days,
+            taken_at: now,
         };
-        work.tx().record_day(&record).await?;
-        summary.snapshots += 1;
-        if changed {
+        let same_snapshot = stored.get(&o.id).is_some_and(|old| {
+            Snapshot {
+                taken_at: old.taken_at,
+                ..snapshot.clone()
+            } == *old
+        });
+        let streak_moved = current.is_some_and(|current| current.get(&o.id) != Some(&next));
+        if !same_snapshot || streak_moved {
+            work.tx().record_day(&snapshot, current.is_some()).await?;
+            summary.snapshots += 1;
+        }
+        if streak_moved {
             work.signal(Signal::StreakUpdated(StreakUpdated {
                 system_id: o.system_id.clone(),
                 objective_id: o.id.clone(),
@@ -179,6 +265,7 @@ async fn daily(
                 total_minutes: s.error_budget_consumed_strict_minutes,
                 own_minutes,
             });
+        streaks.insert(o.id.clone(), next);
     }
     let mut earned: Vec<_> = facts.into_iter().collect();
     earned.sort_by_key(|(system, _)| *system);
@@ -196,16 +283,10 @@ async fn daily(
         }
     }
     work.tx()
-        .finish_job(
-            lease.job,
-            &lease.period,
-            &lease.owner,
-            Timestamp::now().max(now),
-        )
+        .mark_finished("daily", &period, Timestamp::now().max(now))
         .await?;
     work.commit().await?;
-    summary.pruned = prune_results(state, now).await?;
-    Ok(summary)
+    Ok(streaks)
 }
 
 /// Deletes results older than the retention (configured, or the longest window plus 7 days).

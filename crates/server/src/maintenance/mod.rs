@@ -37,9 +37,11 @@ pub struct CreateMaintenance {
     #[schema(min_length = 1, max_length = 200)]
     pub title: String,
     #[schema(value_type = String, format = DateTime)]
+    #[serde(deserialize_with = "crate::validation::rfc3339")]
     pub start_at: Timestamp,
     /// After `startAt`, at most 366 days later.
     #[schema(value_type = String, format = DateTime)]
+    #[serde(deserialize_with = "crate::validation::rfc3339")]
     pub end_at: Timestamp,
 }
 

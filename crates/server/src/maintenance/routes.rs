@@ -23,8 +23,10 @@ pub struct MaintenanceQuery {
     /// Only the windows naming this system.
     system_id: Option<SystemId>,
     #[param(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "crate::validation::optional_rfc3339")]
     from: Option<Timestamp>,
     #[param(value_type = Option<String>, format = DateTime)]
+    #[serde(default, deserialize_with = "crate::validation::optional_rfc3339")]
     to: Option<Timestamp>,
     /// Items per page, 1..=1000 (default 100).
     #[param(minimum = 1, maximum = 1000)]
