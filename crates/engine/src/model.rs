@@ -278,6 +278,12 @@ pub struct AlertRule {
     /// page rule cannot (3650 days at 99.9 %: factor 1752, highest burn 1000); slod reports
     /// that instead of changing the rule.
     pub reachable: bool,
+    /// The system's own downtime in the long window, in minutes.
+    pub self_minutes: f64,
+    /// Downtime attributed to upstream systems in the long window, in minutes (counted in
+    /// `firing` only for strict objectives). Alert evaluation inhibits a rule whose upstream
+    /// minutes exceed its own while an upstream alert fires.
+    pub upstream_minutes: f64,
 }
 
 /// The highest multi-window burn alert firing.

@@ -83,6 +83,10 @@ struct Totals {
     upstream_ms: Vec<i64>,
     /// Counted downtime (strict: all; self-only: own) in each burn-rate look-back.
     burn_ms: [i64; BURN_WINDOWS.len()],
+    /// The system's own downtime in each burn-rate look-back.
+    own_burn_ms: [i64; BURN_WINDOWS.len()],
+    /// Downtime attributed to upstreams in each burn-rate look-back.
+    upstream_burn_ms: [i64; BURN_WINDOWS.len()],
 }
 
 fn totals(
@@ -99,6 +103,8 @@ fn totals(
         own_ms: 0,
         upstream_ms: vec![0; timelines.upstreams.len()],
         burn_ms: [0; BURN_WINDOWS.len()],
+        own_burn_ms: [0; BURN_WINDOWS.len()],
+        upstream_burn_ms: [0; BURN_WINDOWS.len()],
     };
     derive(
         timelines,
@@ -113,9 +119,16 @@ fn totals(
                 Owner::Own => t.own_ms += in_window,
                 Owner::Upstream(i) => t.upstream_ms[i] += in_window,
             }
-            if strict || segment.owner == Owner::Own {
-                for (burn, look_back) in t.burn_ms.iter_mut().zip(look_backs) {
-                    *burn += len_in(look_back);
+            let counted = strict || segment.owner == Owner::Own;
+            let by_owner = match segment.owner {
+                Owner::Own => &mut t.own_burn_ms,
+                Owner::Upstream(_) => &mut t.upstream_burn_ms,
+            };
+            for (i, look_back) in look_backs.into_iter().enumerate() {
+                let len = len_in(look_back);
+                by_owner[i] += len;
+                if counted {
+                    t.burn_ms[i] += len;
                 }
             }
         },
@@ -259,8 +272,11 @@ fn status_from(
     let alert_rules: Vec<AlertRule> = ALERT_RULES
         .iter()
         .map(|&(severity, budget_percent, long, short)| {
-            let long_hours =
-                BURN_WINDOWS.iter().find(|w| w.0 == long).map_or(1, |w| w.1) as f64 / 60.0;
+            let long_at = BURN_WINDOWS
+                .iter()
+                .position(|w| w.0 == long)
+                .expect("alert rules name burn windows");
+            let long_hours = BURN_WINDOWS[long_at].1 as f64 / 60.0;
             let factor = budget_percent / 100.0 * window_hours / long_hours;
             let burns = |name: &str| burn_rates[name].is_some_and(|rate| rate > factor);
             AlertRule {
@@ -271,6 +287,8 @@ fn status_from(
                 factor,
                 firing: burns(long) && burns(short),
                 reachable: highest_burn.is_some_and(|highest| factor < highest),
+                self_minutes: minutes(totals.own_burn_ms[long_at]),
+                upstream_minutes: minutes(totals.upstream_burn_ms[long_at]),
             }
         })
         .collect();

@@ -68,3 +68,53 @@ fn burn_rates_respect_self_only() {
     assert_eq!(s.burn_rates["5m"], Some(0.0));
     assert_eq!(s.alerts, AlertLevel::None);
 }
+
+#[test]
+fn each_rule_splits_its_long_window_between_own_and_upstream_minutes() {
+    // The system is down 50..10 minutes ago and 26 h..24.5 h ago; its upstream "db" is down
+    // 45..20 minutes ago and 27 h..25 h ago, so the overlaps (25 and 60 minutes) are the
+    // upstream's.
+    let e = eval(
+        &objective(99.9, 30),
+        &[down(-50.0, -10.0), down(-26.0 * H, -24.5 * H)],
+        &[(
+            "db",
+            1,
+            vec![down(-45.0, -20.0), down(-27.0 * H, -25.0 * H)],
+        )],
+        &[],
+    );
+    let rule = |long: &str| {
+        e.status
+            .alert_rules
+            .iter()
+            .find(|r| r.long_window == long)
+            .unwrap()
+            .clone()
+    };
+    // 1h and 1d (the older outage lies before the day): own 15, upstream 25.
+    for long in ["1h", "1d"] {
+        assert!(close(rule(long).self_minutes, 15.0), "{long}");
+        assert!(close(rule(long).upstream_minutes, 25.0), "{long}");
+    }
+    // 3d: own 15 + 30, upstream 25 + 60.
+    assert!(close(rule("3d").self_minutes, 45.0));
+    assert!(close(rule("3d").upstream_minutes, 85.0));
+
+    // A self-only objective counts only its own minutes toward firing, but reports both.
+    let e = eval(
+        &self_only(objective(99.9, 30)),
+        &[open(-30.0)],
+        &[("db", 1, vec![open(-40.0)])],
+        &[],
+    );
+    let one_hour = e
+        .status
+        .alert_rules
+        .iter()
+        .find(|r| r.long_window == "1h")
+        .unwrap();
+    assert!(close(one_hour.upstream_minutes, 30.0));
+    assert_eq!(one_hour.self_minutes, 0.0);
+    assert!(!one_hour.firing);
+}
