@@ -220,6 +220,33 @@ impl Store {
         Ok(done.rows_affected() > 0)
     }
 
+    /// Takes or renews the standing lease `name` for `owner` until `lease_until`: true if
+    /// `owner` holds it now (it was free, expired, or already `owner`'s). For work that runs
+    /// continuously on one replica at a time (alert evaluation) rather than once per period.
+    /// One statement, so two replicas racing cannot both hold it.
+    pub async fn hold_lease(
+        &self,
+        name: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO job_runs (job, period, owner, lease_until, finished_at) VALUES ($1, 'lease', $2, $3, NULL) \
+             ON CONFLICT (job, period) DO UPDATE SET owner = excluded.owner, lease_until = excluded.lease_until \
+             WHERE job_runs.owner = excluded.owner OR job_runs.lease_until < $4",
+        )
+        .bind(name)
+        .bind(owner)
+        .bind(ms(lease_until))
+        .bind(ms(now))
+        .execute(&mut *w.tx)
+        .await?;
+        w.commit().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     /// The latest period for which `job` finished, if any (periods sort as text).
     pub async fn last_finished(&self, job: &str) -> Result<Option<String>, StoreError> {
         let row = sqlx::query(

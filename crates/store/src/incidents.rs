@@ -139,6 +139,20 @@ impl Store {
         incident_in(&mut *self.pool.acquire().await?, id).await
     }
 
+    /// Every open incident, latest opened first, with its systems.
+    pub async fn open_incidents(&self) -> Result<Vec<Incident>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT * FROM incidents WHERE resolved_at IS NULL ORDER BY opened_at DESC, id DESC",
+        )
+        .fetch_all(&mut *conn)
+        .await?;
+        let count = rows.len().max(1);
+        Ok(page_with_systems(&mut conn, &INCIDENTS, rows, count)
+            .await?
+            .items)
+    }
+
     /// Incidents matching `filter`, latest opened first, `limit` at a time after `cursor`.
     pub async fn list_incidents(
         &self,

@@ -9,6 +9,7 @@
 //! timeline) lock the system's row on PostgreSQL, which holds across replicas; on SQLite, which
 //! is one process by definition, they take an in-process lock.
 
+mod alerts;
 mod bookkeeping;
 mod checks;
 mod incidents;
@@ -30,6 +31,10 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{Any, AnyPool, Executor, Transaction};
 use tokio::sync::{Mutex, OwnedMutexGuard};
 
+pub use alerts::{
+    Alert, AlertFilter, AlertKind, AlertMove, AlertSeverity, AlertState, AlertSubject, InhibitedBy,
+    MuteSource, NewAlert, NewSilence, Silence, SilenceStatus, SilencedBy, SubjectType,
+};
 pub use model::*;
 pub use objectives::TimelineSet;
 pub use systems::{Page, MAX_PAGE};

@@ -135,6 +135,23 @@ impl Store {
         page_with_systems(&mut *self.pool.acquire().await?, &WINDOWS, rows, limit).await
     }
 
+    /// Every window not cancelled that ends after `now` (in progress or to come), soonest
+    /// first, with its systems.
+    pub async fn maintenances_ending_after(
+        &self,
+        now: Timestamp,
+    ) -> Result<Vec<Maintenance>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query("SELECT * FROM maintenances WHERE cancelled_at IS NULL AND end_at > $1 ORDER BY start_at, id")
+            .bind(ms(now))
+            .fetch_all(&mut *conn)
+            .await?;
+        let count = rows.len().max(1);
+        Ok(page_with_systems(&mut conn, &WINDOWS, rows, count)
+            .await?
+            .items)
+    }
+
     /// The windows (cancelled ones included, flagged) of each listed system that end after
     /// `since`, in a few queries whatever the number of systems.
     pub async fn maintenance_windows(

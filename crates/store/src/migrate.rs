@@ -46,6 +46,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0006_day_chain.sql"),
         include_str!("../migrations/postgres/0006_day_chain.sql"),
     ),
+    (
+        7,
+        "alerts",
+        include_str!("../migrations/sqlite/0007_alerts.sql"),
+        include_str!("../migrations/postgres/0007_alerts.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

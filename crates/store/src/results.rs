@@ -473,6 +473,23 @@ impl Store {
             .collect()
     }
 
+    /// Every system's rolled-up health, by system id (one query): the systems alert
+    /// evaluation walks.
+    pub async fn all_health(&self) -> Result<HashMap<String, Health>, StoreError> {
+        let rows = sqlx::query("SELECT system_id, status FROM system_health")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| {
+                Ok((
+                    row.try_get("system_id")?,
+                    parse_health(&row.try_get::<String, _>("status")?),
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+
     /// A system's rolled-up health with each check's part, or `None` if it does not exist.
     pub async fn system_health(&self, system_id: &str) -> Result<Option<SystemHealth>, StoreError> {
         let Some(row) = sqlx::query("SELECT status, since FROM system_health WHERE system_id = $1")

@@ -198,6 +198,17 @@ impl Store {
         Ok(Page { items, next_cursor })
     }
 
+    /// Every system's id, sorted.
+    pub async fn system_ids(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT id FROM systems ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok(rows
+            .iter()
+            .map(|row| row.try_get("id"))
+            .collect::<Result<_, _>>()?)
+    }
+
     /// Every dependency edge, system -> upstreams (the topology objectives are derived over).
     pub async fn dependency_graph(&self) -> Result<HashMap<String, Vec<String>>, StoreError> {
         all_edges(&mut *self.pool.acquire().await?).await

@@ -4,6 +4,7 @@
 #[macro_use]
 mod support;
 
+mod alerts;
 mod conformance;
 mod migrations;
 mod operations;

@@ -18,6 +18,7 @@ conformance!(
     a_rerun_day_replaces_its_snapshot_and_the_latest_is_the_streak,
     achievements_and_milestones_are_recorded_once,
     one_claim_wins_and_an_expired_lease_is_taken_over,
+    a_standing_lease_is_renewed_by_its_holder_and_taken_once_expired,
     old_results_are_pruned_and_timelines_kept,
     a_due_probe_is_claimed_by_one_replica,
 );
@@ -588,4 +589,27 @@ async fn two_processes_on_one_sqlite_file_take_turns_writing() {
     let (x, y) = tokio::join!(tokio::spawn(write(a, 1)), tokio::spawn(write(b, 2)));
     x.unwrap();
     y.unwrap();
+}
+
+async fn a_standing_lease_is_renewed_by_its_holder_and_taken_once_expired(s: Store) {
+    assert!(s.hold_lease("alerts", "a", mins(0), mins(1)).await.unwrap());
+    assert!(
+        !s.hold_lease("alerts", "b", mins(0), mins(1)).await.unwrap(),
+        "held by another"
+    );
+    assert!(
+        s.hold_lease("alerts", "a", mins(0), mins(2)).await.unwrap(),
+        "the holder renews"
+    );
+    assert!(!s.hold_lease("alerts", "b", mins(1), mins(3)).await.unwrap());
+    assert!(
+        s.hold_lease("alerts", "b", mins(3), mins(4)).await.unwrap(),
+        "an expired lease is taken over"
+    );
+    assert!(!s.hold_lease("alerts", "a", mins(3), mins(5)).await.unwrap());
+    assert_eq!(
+        s.last_finished("alerts").await.unwrap(),
+        None,
+        "a standing lease never finishes a period"
+    );
 }
