@@ -23,8 +23,11 @@ macro_rules! named_enum {
         $(#[$doc])*
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+        // `rename_all` rather than a `rename = $text` per variant: the OpenAPI derive does not
+        // see a rename passed through a macro and would document the Rust names.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vdoc])* #[serde(rename = $text)] $variant),*
+            $($(#[$vdoc])* $variant),*
         }
 
         impl $name {
@@ -682,5 +685,26 @@ impl Store {
             .iter()
             .map(silence_from_row)
             .collect::<Result<_, _>>()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The name stored in the database is the name the API sends and documents.
+    #[test]
+    fn every_named_value_is_sent_by_its_stored_name() {
+        fn check<T: Serialize + Copy>(all: &[T], name: fn(T) -> &'static str) {
+            for &value in all {
+                assert_eq!(serde_json::to_value(value).unwrap(), name(value));
+            }
+        }
+        check(SubjectType::ALL, SubjectType::as_str);
+        check(AlertKind::ALL, AlertKind::as_str);
+        check(AlertSeverity::ALL, AlertSeverity::as_str);
+        check(AlertState::ALL, AlertState::as_str);
+        check(MuteSource::ALL, MuteSource::as_str);
+        check(SilenceStatus::ALL, SilenceStatus::as_str);
     }
 }
