@@ -50,6 +50,20 @@ pub struct Config {
     #[arg(long, env = "SLOD_CACHE_TTL_SECONDS")]
     pub cache_ttl_seconds: Option<u64>,
 
+    /// Evaluate alerts (burn rates, budgets, health, incidents) every `alerts-interval`
+    /// seconds. Several replicas may all evaluate: one holds the lease at a time.
+    #[arg(long, env = "SLOD_ALERTS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub alerts: bool,
+
+    /// Seconds between alert evaluations (5..=3600).
+    #[arg(long, env = "SLOD_ALERTS_INTERVAL", default_value_t = 30, value_parser = clap::value_parser!(u64).range(5..=3600))]
+    pub alerts_interval: u64,
+
+    /// Seconds an alert's condition must stay false before it resolves (0..=86400), so an
+    /// alert does not flap.
+    #[arg(long, env = "SLOD_ALERTS_RESOLVE_AFTER", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86400))]
+    pub alerts_resolve_after: u64,
+
     /// Days of check results to keep; by default the longest objective window plus 7 days.
     /// Timelines, snapshots and milestones are kept regardless.
     #[arg(long, env = "SLOD_RESULT_RETENTION_DAYS")]
@@ -78,6 +92,9 @@ impl Default for Config {
             jobs: true,
             probes: true,
             result_retention_days: None,
+            alerts: true,
+            alerts_interval: 30,
+            alerts_resolve_after: 300,
             cache_ttl_seconds: None,
         }
     }

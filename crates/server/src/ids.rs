@@ -124,6 +124,14 @@ typed_id!(
     /// A maintenance window's id (a UUID).
     MaintenanceId, "maintenance", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
+typed_id!(
+    /// An alert's id (a UUID).
+    AlertId, "alert", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
+);
+typed_id!(
+    /// A silence's id (a UUID).
+    SilenceId, "silence", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
+);
 
 #[cfg(test)]
 mod tests {

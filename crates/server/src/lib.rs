@@ -7,11 +7,12 @@
 //! | layer | modules |
 //! |---|---|
 //! | edge | [`router`], [`openapi`], [`http`] (errors, extractors, auth, SSE, ops, dashboard), each domain's `routes`, [`jobs`], [`probes`], [`demo`], [`startup`], `main.rs` (the CLI) |
-//! | domains | [`systems`], [`checks`], [`objectives`], [`incidents`], [`maintenance`], [`bookkeeping`], [`tokens`]: each a service |
+//! | domains | [`systems`], [`checks`], [`objectives`], [`incidents`], [`maintenance`], [`alerts`], [`bookkeeping`], [`tokens`]: each a service |
 //! | the mutation rule | [`work`] (commit, then invalidate, then signal), [`timeline`] (what a moved timeline affects), [`state`] |
 //! | reads | [`views`]: the cached read models, their keys and invalidations |
 //! | base | [`signals`], [`error`], [`ids`], [`validation`], [`paging`], [`calendar`], [`config`], [`telemetry`] |
 
+pub mod alerts;
 pub mod bookkeeping;
 pub mod calendar;
 pub mod checks;

@@ -53,6 +53,12 @@ use crate::signals::Signal;
         crate::incidents::routes::get,
         crate::incidents::routes::list,
         crate::incidents::routes::for_system,
+        crate::alerts::routes::list,
+        crate::alerts::routes::get,
+        crate::alerts::routes::create_silence,
+        crate::alerts::routes::list_silences,
+        crate::alerts::routes::get_silence,
+        crate::alerts::routes::end_silence,
         crate::bookkeeping::routes::snapshots,
         crate::bookkeeping::routes::streaks,
         crate::bookkeeping::routes::achievements,
@@ -71,6 +77,8 @@ use crate::signals::Signal;
         crate::ids::ObjectiveId,
         crate::ids::IncidentId,
         crate::ids::MaintenanceId,
+        crate::ids::AlertId,
+        crate::ids::SilenceId,
     ))
 )]
 struct ApiDoc;
@@ -264,7 +272,7 @@ fn text_rules(schema: &mut Value) {
             continue;
         }
         let pattern = match name.as_str() {
-            "name" | "title" => NAME_PATTERN,
+            "name" | "title" | "reason" => NAME_PATTERN,
             "description" | "message" => FREE_TEXT_PATTERN,
             _ => continue,
         };
@@ -287,7 +295,7 @@ fn add_links(doc: &mut Value) {
     /// (path and method of a create, the field holding the new id, the operations taking that
     /// id and the name of their parameter)
     type Link<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
-    let links: [Link; 5] = [
+    let links: [Link; 6] = [
         (
             "/api/v1/systems",
             "post",
@@ -339,6 +347,12 @@ fn add_links(doc: &mut Value) {
             "post",
             "id",
             &[("getMaintenance", "id"), ("cancelMaintenance", "id")],
+        ),
+        (
+            "/api/v1/silences",
+            "post",
+            "id",
+            &[("getSilence", "id"), ("endSilence", "id")],
         ),
     ];
     for (path, method, field, targets) in links {

@@ -2,7 +2,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{get, patch, post, MethodRouter};
+use axum::routing::{delete, get, patch, post, MethodRouter};
 use axum::Router;
 use slod_store::Scope;
 use tower_http::trace::TraceLayer;
@@ -11,7 +11,7 @@ use crate::http::error::ApiError;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::{auth, dashboard, metrics, ops, sse};
 use crate::state::AppState;
-use crate::{bookkeeping, checks, incidents, maintenance, objectives, openapi, systems};
+use crate::{alerts, bookkeeping, checks, incidents, maintenance, objectives, openapi, systems};
 
 /// Every route, each with the scope it needs.
 pub fn router(state: AppState) -> Router {
@@ -27,6 +27,7 @@ pub fn router(state: AppState) -> Router {
         scoped(Scope::Manage),
     );
 
+    use alerts::routes as al;
     use bookkeeping::routes as bk;
     use checks::routes as ck;
     use incidents::routes as inc;
@@ -84,6 +85,16 @@ pub fn router(state: AppState) -> Router {
         .route("/streaks", read(get(bk::streaks)))
         .route("/systems/{id}/achievements", read(get(bk::achievements)))
         .route("/milestones", read(get(bk::milestones)))
+        .route("/alerts", read(get(al::list)))
+        .route("/alerts/{id}", read(get(al::get)))
+        .route(
+            "/silences",
+            read(get(al::list_silences)).merge(manage(post(al::create_silence))),
+        )
+        .route(
+            "/silences/{id}",
+            read(get(al::get_silence)).merge(manage(delete(al::end_silence))),
+        )
         .route("/signals", read(get(sse::stream)));
 
     Router::new()

@@ -1,5 +1,5 @@
 //! Startup: the state, the router, serving with graceful shutdown, and the background tasks
-//! (jobs, probes).
+//! (jobs, probes, alert evaluation).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -94,6 +94,9 @@ pub async fn serve(
         config
             .probes
             .then(|| tokio::spawn(crate::probes::run(app.state.clone()))),
+        config
+            .alerts
+            .then(|| tokio::spawn(crate::jobs::evaluate_forever(app.state.clone()))),
     ]
     .into_iter()
     .flatten()

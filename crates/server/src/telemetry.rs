@@ -115,6 +115,20 @@ fn describe() {
         "When a periodic job last ran to the end here (Unix time), by job."
     );
 
+    describe_gauge!(
+        "slod_alerts",
+        "Active alerts after the last evaluation here, by state (firing, inhibited, silenced) and kind."
+    );
+    describe_histogram!(
+        "slod_alerts_evaluation_duration_seconds",
+        Unit::Seconds,
+        "Time one alert evaluation took, transitions included."
+    );
+    describe_counter!(
+        "slod_alert_transitions_total",
+        "Alert transitions recorded by this replica, by transition (firing, moved, resolved, lost: made first by another evaluation)."
+    );
+
     describe_counter!(
         "slod_probes_total",
         "Probes of http and tcp checks, by kind and the status they found."

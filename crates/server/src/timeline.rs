@@ -38,6 +38,9 @@ pub async fn health_moved(
             }
         }
     }
+    if moved.iter().any(|m| m.changed_health().is_some()) {
+        work.invalidate([views.health.rollup_changed()]);
+    }
     for m in &moved {
         if let Some(status) = m.changed_health() {
             work.signal(Signal::HealthChanged(HealthChanged {
@@ -70,7 +73,11 @@ pub async fn upstreams_moved(
     downstream_before: &[String],
     system_still_exists: bool,
 ) -> ServiceResult<()> {
-    work.invalidate([views.topology.changed(), views.health.changed(system)]);
+    work.invalidate([
+        views.topology.changed(),
+        views.health.changed(system),
+        views.health.rollup_changed(),
+    ]);
     let graph = work.tx().dependency_graph().await?;
     let mut affected = vec![system.to_owned()];
     for id in downstream(&graph, system)

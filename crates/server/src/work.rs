@@ -72,6 +72,13 @@ mutations!(
     SendDigest,
     CreateToken,
     RevokeToken,
+    /// An alert evaluation recorded a new alert.
+    FireAlert,
+    /// An alert evaluation moved an active alert (its state, what inhibits or mutes it, a
+    /// lapsed condition, its resolution).
+    MoveAlert,
+    CreateSilence,
+    EndSilence,
 );
 
 type Later = Pin<Box<dyn Future<Output = Vec<Signal>> + Send>>;

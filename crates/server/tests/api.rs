@@ -671,9 +671,17 @@ async fn operations_endpoints(db: Db) {
             && html.contains("/objectives/bulk-status")
             && html.contains("/incidents?status=open")
             && html.contains("maintenance.changed")
-            && html.contains("/snapshots"),
+            && html.contains("/snapshots")
+            && html.contains("/alerts?state=firing"),
         "the dashboard reads the live API"
     );
+    for name in slod::signals::Signal::NAMES {
+        // The digest changes nothing a dashboard shows.
+        assert!(
+            name == "slo.digest" || html.contains(&format!("\"{name}\"")),
+            "the dashboard refreshes on {name}"
+        );
+    }
     let (status, ready) = s.get("/readyz").await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(

@@ -204,7 +204,12 @@ on_both!(
 /// Prometheus's own `promtool check metrics` finds nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn metrics_are_described_bounded_and_pass_promtool() {
-    let s = start(Db::Sqlite, |c| c.probes = true).await.unwrap();
+    let s = start(Db::Sqlite, |c| {
+        c.probes = true;
+        c.alerts = true;
+    })
+    .await
+    .unwrap();
     let (check, objective) =
         watched_system(&s, "svc", json!({"target": 99.0, "windowDays": 1})).await;
     s.get(&format!("/api/v1/objectives/{objective}")).await;
@@ -248,7 +253,7 @@ async fn metrics_are_described_bounded_and_pass_promtool() {
     };
     let mut text = scrape().await;
     for _ in 0..50 {
-        if text.contains("slod_probes_total") {
+        if text.contains("slod_probes_total") && text.contains("slod_alerts_evaluation") {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
@@ -287,6 +292,8 @@ async fn metrics_are_described_bounded_and_pass_promtool() {
         "slod_job_last_success_timestamp_seconds",
         "slod_probes_total",
         "slod_probe_duration_seconds",
+        "slod_alerts",
+        "slod_alerts_evaluation_duration_seconds",
         "slod_store_transaction_duration_seconds",
         "slod_store_read_duration_seconds",
         "slod_store_pool_connections",

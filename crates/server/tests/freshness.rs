@@ -22,6 +22,7 @@ struct World {
     web_objective: String,
     open_incident: String,
     window: String,
+    silence: String,
 }
 
 async fn world(s: &TestServer) -> World {
@@ -63,7 +64,16 @@ async fn world(s: &TestServer) -> World {
             json!({"systemIds": ["api"], "title": "upgrade", "startAt": minutes_ago(40), "endAt": minutes_ago(-60)}),
         )
         .await;
+    // Alerts fire for the outages above (evaluated at the real now), and one silence mutes db.
+    evaluate(s).await;
+    let (_, silence) = s
+        .post(
+            "/api/v1/silences",
+            json!({"systemIds": ["db"], "until": minutes_ago(-60), "reason": "known"}),
+        )
+        .await;
     World {
+        silence: silence["id"].as_str().unwrap().to_owned(),
         db_check,
         api_check,
         web_check,
@@ -71,6 +81,13 @@ async fn world(s: &TestServer) -> World {
         open_incident: incident["id"].as_str().unwrap().to_owned(),
         window: window["id"].as_str().unwrap().to_owned(),
     }
+}
+
+async fn evaluate(s: &TestServer) -> slod::alerts::Evaluated {
+    slod::alerts::Alerts::new(slod::state::Core::of(&s.state), 300)
+        .evaluate(jiff::Timestamp::now())
+        .await
+        .unwrap()
 }
 
 /// Every read a dashboard makes of the current data, as (method, path, body).
@@ -86,6 +103,10 @@ async fn reads(truth: &TestServer) -> Vec<(reqwest::Method, String, Option<Value
         get("/api/v1/maintenances".into()),
         get("/api/v1/streaks".into()),
         get("/api/v1/milestones".into()),
+        get("/api/v1/alerts".into()),
+        get("/api/v1/alerts?state=firing".into()),
+        get("/api/v1/alerts?kind=health&limit=2".into()),
+        get("/api/v1/silences".into()),
     ];
     let (_, systems) = truth.get("/api/v1/systems?limit=1000").await;
     let ids: Vec<String> = systems["systems"]
@@ -119,6 +140,7 @@ async fn reads(truth: &TestServer) -> Vec<(reqwest::Method, String, Option<Value
         }
         out.push(get(format!("/api/v1/incidents?systemId={id}")));
         out.push(get(format!("/api/v1/maintenances?systemId={id}")));
+        out.push(get(format!("/api/v1/alerts?systemId={id}")));
         let (_, checks) = truth.get(&format!("/api/v1/systems/{id}/checks")).await;
         for check in checks.as_array().into_iter().flatten() {
             out.push(get(format!(
@@ -139,6 +161,17 @@ async fn reads(truth: &TestServer) -> Vec<(reqwest::Method, String, Option<Value
         out.push(get(format!(
             "/api/v1/incidents/{}",
             i["id"].as_str().unwrap()
+        )));
+    }
+    let (_, alerts) = truth.get("/api/v1/alerts?limit=1000").await;
+    for a in alerts["alerts"].as_array().unwrap() {
+        out.push(get(format!("/api/v1/alerts/{}", a["id"].as_str().unwrap())));
+    }
+    let (_, silences) = truth.get("/api/v1/silences?limit=1000").await;
+    for a in silences["silences"].as_array().unwrap() {
+        out.push(get(format!(
+            "/api/v1/silences/{}",
+            a["id"].as_str().unwrap()
         )));
     }
     let (_, windows) = truth.get("/api/v1/maintenances?limit=1000").await;
@@ -232,6 +265,18 @@ async fn mutate(kind: Mutation, s: &TestServer, w: &World) {
             let monday = slod::jobs::monday_of(slod::jobs::day_of(jiff::Timestamp::now()));
             slod::jobs::run_digest(&s.state, monday, jiff::Timestamp::now(), true).await.unwrap();
         }
+        Mutation::FireAlert => {
+            // db's check goes down: a health alert fires for it (silenced) and its upstreams'.
+            ok(s.post(&format!("/api/v1/checks/{}/results", w.db_check), json!({"status": "unhealthy"})).await);
+            assert!(evaluate(s).await.fired > 0);
+        }
+        Mutation::MoveAlert => {
+            // web's objective loosens: its burn alerts lapse.
+            ok(s.patch(&format!("/api/v1/objectives/{}", w.web_objective), json!({"target": 50})).await);
+            assert!(evaluate(s).await.moved > 0);
+        }
+        Mutation::CreateSilence => ok(s.post("/api/v1/silences", json!({"kinds": ["burn_rate"], "until": minutes_ago(-5), "reason": "deploy"})).await),
+        Mutation::EndSilence => ok(s.delete(&format!("/api/v1/silences/{}", w.silence)).await),
         Mutation::CreateToken | Mutation::RevokeToken => {
             let tokens = slod::tokens::Tokens::new(slod::state::Core::of(&s.state));
             tokens.create("fresh", slod_store::Scope::Read).await.unwrap();

@@ -7,7 +7,7 @@
 //! | 0 base | config, error, ids, validation, paging, calendar, telemetry, signals |
 //! | 1 reads | views |
 //! | 2 the mutation rule | state, work, timeline |
-//! | 3 domains | systems, checks, objectives, incidents, maintenance, bookkeeping, tokens |
+//! | 3 domains | systems, checks, objectives, incidents, maintenance, alerts, bookkeeping, tokens |
 //! | 4 edge | http, router, openapi, each domain's `routes`, jobs, probes, demo, startup, lib, main |
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -19,6 +19,7 @@ const DOMAINS: &[&str] = &[
     "objectives",
     "incidents",
     "maintenance",
+    "alerts",
     "bookkeeping",
     "tokens",
 ];

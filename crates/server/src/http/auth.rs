@@ -32,11 +32,20 @@ fn bearer(request: &Request) -> Result<String, ApiError> {
     Ok(secret.to_owned())
 }
 
-/// The scope a bearer secret grants, or why it grants none.
-async fn granted(state: &AppState, secret: &str) -> Result<Scope, ApiError> {
+/// Who made a request: the name of its token (`admin` for the configured admin token). Set
+/// on every request that carried a valid token; records that say who made them (a silence)
+/// read it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Caller(pub String);
+
+/// The name the configured admin token (`SLOD_ADMIN_TOKEN`) goes by.
+pub const ADMIN: &str = "admin";
+
+/// The scope a bearer secret grants and the token's name, or why it grants none.
+async fn granted(state: &AppState, secret: &str) -> Result<(Scope, String), ApiError> {
     if let Some(admin) = &state.config.admin_token {
         if constant_time_eq(admin.as_bytes(), secret.as_bytes()) {
-            return Ok(Scope::Manage);
+            return Ok((Scope::Manage, ADMIN.to_owned()));
         }
     }
     let found = state
@@ -45,7 +54,7 @@ async fn granted(state: &AppState, secret: &str) -> Result<Scope, ApiError> {
         .await
         .map_err(crate::error::ServiceError::from)?;
     match found {
-        Some(token) => Ok(token.scope),
+        Some(token) => Ok((token.scope, token.name)),
         None => Err(ApiError::unauthorized("unknown or revoked token")),
     }
 }
@@ -53,14 +62,14 @@ async fn granted(state: &AppState, secret: &str) -> Result<Scope, ApiError> {
 /// Middleware: lets the request through only with a token allowing `needed`.
 pub async fn require(
     State((state, needed)): State<(AppState, Scope)>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
     if needed == Scope::Read && state.config.public_read {
         return Ok(next.run(request).await);
     }
     let secret = bearer(&request)?;
-    let scope = granted(&state, &secret).await?;
+    let (scope, name) = granted(&state, &secret).await?;
     if !scope.allows(needed) {
         return Err(ApiError::forbidden(format!(
             "this token has the {} scope; this route needs {}",
@@ -68,6 +77,7 @@ pub async fn require(
             needed.as_str()
         )));
     }
+    request.extensions_mut().insert(Caller(name));
     Ok(next.run(request).await)
 }
 

@@ -28,7 +28,11 @@ pub fn field_error(path: &str, serde_message: &str) -> FieldError {
             })
             .unwrap_or_default();
         // The path already ends at the unknown field.
-        let at = if path.rsplit('.').next() == Some(field) { path.to_owned() } else { join(field) };
+        let at = if path.rsplit('.').next() == Some(field) {
+            path.to_owned()
+        } else {
+            join(field)
+        };
         return FieldError::new(at, format!("is not a field here{allowed}"));
     }
     FieldError::new(path, in_our_words(serde_message))
@@ -104,7 +108,10 @@ mod tests {
         );
         let e = field_error("burnRateThresholds", "missing field `x`");
         assert_eq!(e.field, "burnRateThresholds.x");
-        let e = field_error("colour", "unknown field `colour`, expected one of `id`, `name`");
+        let e = field_error(
+            "colour",
+            "unknown field `colour`, expected one of `id`, `name`",
+        );
         assert_eq!(
             (e.field.as_str(), e.message.as_str()),
             (

@@ -289,7 +289,8 @@ async fn one_day(
     Ok(streaks)
 }
 
-/// Deletes results older than the retention (configured, or the longest window plus 7 days).
+/// Deletes results older than the retention (configured, or the longest window plus 7 days),
+/// and alerts resolved and silences finished before it.
 async fn prune_results(state: &AppState, now: Timestamp) -> ServiceResult<u64> {
     let days = match state.config.result_retention_days {
         Some(days) => days,
@@ -307,6 +308,11 @@ async fn prune_results(state: &AppState, now: Timestamp) -> ServiceResult<u64> {
         .unwrap_or(Timestamp::UNIX_EPOCH);
     let mut work = Core::of(state).begin(Mutation::PruneResults).await?;
     let pruned = work.tx().prune_results(cutoff).await?;
+    // Resolved alerts and finished silences are kept as long as results.
+    if work.tx().prune_alerts(cutoff).await? > 0 {
+        work.invalidate(state.views.alerts.pruned());
+        work.invalidate(state.views.silences.pruned());
+    }
     work.commit().await?;
     Ok(pruned)
 }

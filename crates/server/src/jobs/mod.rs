@@ -1,10 +1,13 @@
 //! Periodic jobs, once per cluster: the daily bookkeeping (00:00 UTC: snapshots, streaks,
-//! achievements, milestones, retention) and the weekly digest (Monday 09:00 UTC).
+//! achievements, milestones, retention), the weekly digest (Monday 09:00 UTC), and alert
+//! evaluation (every `SLOD_ALERTS_INTERVAL` seconds).
 //!
 //! - `lease`: claiming a period's run so that one replica runs it;
+//! - `alerts`: evaluating alerts on the replica that holds the standing lease;
 //! - `daily`, `digest`: the jobs themselves, each a unit of work;
 //! - this module: when they are due, catching up missed days, and the schedule loop.
 
+mod alerts;
 mod daily;
 mod digest;
 mod lease;
@@ -15,6 +18,7 @@ use jiff::civil::Date;
 use jiff::{SignedDuration, Timestamp, ToSpan};
 
 pub use crate::calendar::{day_of, monday_of, start_of};
+pub use alerts::evaluate_forever;
 pub use daily::run_daily;
 pub use digest::run_digest;
 pub use lease::Outcome;

@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 use slod_engine::achievements::AchievementKind;
 use slod_engine::digest::Digest;
 use slod_engine::{Health, MaintenanceStatus, Tier};
-use slod_store::IncidentStatus;
+use slod_store::{AlertKind, AlertSeverity, AlertState, IncidentStatus, SilenceStatus};
 
 /// One announced change. Serialized as `{"event": <name>, "data": <payload>}` between
 /// replicas; on the SSE stream the name is the `event:` field and the payload the `data:`.
@@ -38,6 +38,13 @@ pub enum Signal {
     /// The daily bookkeeping unlocked an achievement.
     #[serde(rename = "slo.achievement.unlocked")]
     AchievementUnlocked(AchievementUnlocked),
+    /// An alert fired, changed state or resolved (one signal per system it is about).
+    #[serde(rename = "alert.changed")]
+    AlertChanged(AlertChanged),
+    /// A silence was created or ended (every subscriber hears it: a silence may name no
+    /// system).
+    #[serde(rename = "silence.changed")]
+    SilenceChanged(SilenceChanged),
     /// The weekly digest (Monday 09:00 UTC).
     #[serde(rename = "slo.digest")]
     Digest(Box<Digest>),
@@ -100,6 +107,27 @@ pub struct MaintenanceChanged {
     pub status: MaintenanceStatus,
 }
 
+/// `alert.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct AlertChanged {
+    pub alert_id: String,
+    pub system_id: String,
+    /// The objective, for objective alerts.
+    pub objective_id: Option<String>,
+    pub kind: AlertKind,
+    pub severity: AlertSeverity,
+    pub state: AlertState,
+}
+
+/// `silence.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct SilenceChanged {
+    pub silence_id: String,
+    pub status: SilenceStatus,
+}
+
 /// `slo.streak.updated`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -128,7 +156,7 @@ pub struct Resync {}
 
 impl Signal {
     /// Every event name, in catalogue order (the OpenAPI description lists them).
-    pub const NAMES: [&'static str; 10] = [
+    pub const NAMES: [&'static str; 12] = [
         "slo.status.changed",
         "slo.objective.deleted",
         "health.changed",
@@ -137,6 +165,8 @@ impl Signal {
         "maintenance.changed",
         "slo.streak.updated",
         "slo.achievement.unlocked",
+        "alert.changed",
+        "silence.changed",
         "slo.digest",
         "signals.resync",
     ];
@@ -152,8 +182,10 @@ impl Signal {
             Signal::MaintenanceChanged(_) => 5,
             Signal::StreakUpdated(_) => 6,
             Signal::AchievementUnlocked(_) => 7,
-            Signal::Digest(_) => 8,
-            Signal::Resync(_) => 9,
+            Signal::AlertChanged(_) => 8,
+            Signal::SilenceChanged(_) => 9,
+            Signal::Digest(_) => 10,
+            Signal::Resync(_) => 11,
         }]
     }
 
@@ -169,7 +201,8 @@ impl Signal {
             Signal::MaintenanceChanged(s) => Some(&s.system_id),
             Signal::StreakUpdated(s) => Some(&s.system_id),
             Signal::AchievementUnlocked(s) => Some(&s.system_id),
-            Signal::Digest(_) | Signal::Resync(_) => None,
+            Signal::AlertChanged(s) => Some(&s.system_id),
+            Signal::SilenceChanged(_) | Signal::Digest(_) | Signal::Resync(_) => None,
         }
     }
 
@@ -184,6 +217,8 @@ impl Signal {
             Signal::MaintenanceChanged(p) => serde_json::to_string(p),
             Signal::StreakUpdated(p) => serde_json::to_string(p),
             Signal::AchievementUnlocked(p) => serde_json::to_string(p),
+            Signal::AlertChanged(p) => serde_json::to_string(p),
+            Signal::SilenceChanged(p) => serde_json::to_string(p),
             Signal::Digest(p) => serde_json::to_string(p),
             Signal::Resync(p) => serde_json::to_string(p),
         };
@@ -249,6 +284,18 @@ mod tests {
                 kind: AchievementKind::FirstSteps,
                 unlocked_at: Timestamp::UNIX_EPOCH,
             }),
+            Signal::AlertChanged(AlertChanged {
+                alert_id: "a".into(),
+                system_id: "s".into(),
+                objective_id: None,
+                kind: AlertKind::Health,
+                severity: AlertSeverity::Ticket,
+                state: AlertState::Firing,
+            }),
+            Signal::SilenceChanged(SilenceChanged {
+                silence_id: "s".into(),
+                status: SilenceStatus::Active,
+            }),
             Signal::Digest(Box::new(slod_engine::digest::digest(
                 vec![],
                 Timestamp::UNIX_EPOCH,
@@ -265,6 +312,8 @@ mod tests {
                 | Signal::MaintenanceChanged(_)
                 | Signal::StreakUpdated(_)
                 | Signal::AchievementUnlocked(_)
+                | Signal::AlertChanged(_)
+                | Signal::SilenceChanged(_)
                 | Signal::Digest(_)
                 | Signal::Resync(_) => {}
             }
@@ -296,7 +345,12 @@ mod tests {
             status.data_json(),
             r#"{"systemId":"s","objectiveId":"o","budgetRemainingPercent":50.0,"isBreaching":false,"tier":"healthy"}"#
         );
-        assert_eq!(examples()[9].data_json(), "{}");
-        assert_eq!(examples()[8].system_id(), None);
+        assert_eq!(examples()[11].data_json(), "{}");
+        assert_eq!(examples()[10].system_id(), None);
+        assert_eq!(examples()[9].system_id(), None);
+        assert_eq!(
+            examples()[8].data_json(),
+            r#"{"alertId":"a","systemId":"s","objectiveId":null,"kind":"health","severity":"ticket","state":"firing"}"#
+        );
     }
 }

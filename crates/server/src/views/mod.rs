@@ -10,10 +10,10 @@
 //!
 //! | model | scope | keys (TTL) |
 //! |---|---|---|
-//! | [`Topology`] | `topology` | `topology:graph`, `topology:systems:<limit>:<cursor>`, `topology:system:<id>` (25 s) |
-//! | [`HealthView`] | `health` | `health:<systemId>` (15 s) |
+//! | [`Topology`] | `topology` | `topology:graph`, `topology:layers`, `topology:systems:<limit>:<cursor>`, `topology:system:<id>` (25 s) |
+//! | [`HealthView`] | `health` | `health:<systemId>`, `rollup` (15 s) |
 //! | [`Statuses`] | `statuses` | `objectives:<systemId>`, `owner:<objectiveId>` (300 s), `list:objectives:<limit>:<cursor>` (15 s) |
-//! | [`Records`] | `incidents`, `maintenance` | `<kind>:<id>` (30 s), `system:<systemId>`, `list:<hash>` (15 s) |
+//! | [`Records`] | `incidents`, `maintenance`, `alerts`, `silences` | `<kind>:<id>` (30 s), `system:<systemId>`, `list:<hash>`, `active` (15 s) |
 
 mod derivation;
 mod health;
@@ -28,12 +28,12 @@ use slod_store::Store;
 
 pub use derivation::DerivationInputs;
 pub use health::HealthView;
-pub use records::{IncidentList, MaintenanceList, Records, SystemIncidents};
+pub use records::{IncidentList, MaintenanceList, RecordPage, Records, SystemIncidents};
 pub use statuses::{
     compute_statuses, status_signal, ObjectiveList, ObjectiveStatus, ObjectivesOfSystem, Statuses,
     SystemObjectives,
 };
-pub use topology::{downstream, Graph, SystemList, Topology};
+pub use topology::{downstream, upstream_first, Graph, Layers, SystemList, Topology};
 
 /// Every read model. Cheap to clone.
 #[derive(Clone)]
@@ -43,6 +43,8 @@ pub struct Views {
     pub statuses: Statuses,
     pub incidents: Records<slod_store::Incident>,
     pub maintenance: Records<slod_store::Maintenance>,
+    pub alerts: Records<slod_store::Alert>,
+    pub silences: Records<slod_store::Silence>,
 }
 
 impl Views {
@@ -59,7 +61,9 @@ impl Views {
             health: HealthView::new(cache, store.clone(), ttls)?,
             statuses: Statuses::new(cache, store.clone(), ttls)?,
             incidents: Records::new(cache, store.clone(), ttls)?,
-            maintenance: Records::new(cache, store, ttls)?,
+            maintenance: Records::new(cache, store.clone(), ttls)?,
+            alerts: Records::new(cache, store.clone(), ttls)?,
+            silences: Records::new(cache, store, ttls)?,
         })
     }
 }

@@ -1,11 +1,13 @@
-//! Records that name systems (incidents, maintenance windows), cached the way a dashboard
+//! Records that name systems (incidents, maintenance windows, alerts, silences), cached the way a dashboard
 //! reads them (like the seed's incident and maintenance backends): per entity
 //! (`<kind>:<id>`, 30 s), per system (`system:<systemId>`, 15 s), and per list shape
-//! (`list:<hash of the filter, size and cursor>`, 15 s). Any write drops the lists as one
-//! family, so a new record never misses a cached list.
+//! (`list:<hash of the filter, size and cursor>`, 15 s), and the records in effect
+//! (`active`, 15 s) for alert evaluation. Any write drops the lists as one family and the
+//! active records, so a new record never misses a cached list.
 
 use std::future::Future;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -14,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use slod_cache::{CacheError, CacheManager, CachedScope};
 use slod_store::{
-    Incident, IncidentFilter, IncidentStatus, Maintenance, MaintenanceFilter, Page, Store,
-    StoreError,
+    Alert, AlertFilter, Incident, IncidentFilter, IncidentStatus, Maintenance, MaintenanceFilter,
+    Page, Silence, Store, StoreError,
 };
 
 use super::{timed, Invalidation, Ttls};
@@ -45,6 +47,9 @@ pub trait Record: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
         store: Store,
         system: String,
     ) -> impl Future<Output = Result<Vec<Self>, StoreError>> + Send;
+    /// The records in effect now or still to come (open incidents, windows not yet ended,
+    /// active alerts, silences not ended), as alert evaluation reads them.
+    fn load_active(store: Store) -> impl Future<Output = Result<Vec<Self>, StoreError>> + Send;
     /// One page of a filtered list.
     fn load_page(
         store: Store,
@@ -131,6 +136,17 @@ impl<R: Record> Records<R> {
             .await
     }
 
+    /// The records in effect now or still to come, shared (`active`, 15 s). What is "now" is
+    /// the load's instant: a reader checks each record against its own clock.
+    pub async fn active(&self) -> ServiceResult<Arc<Vec<R>>> {
+        let store = self.store.clone();
+        self.scope
+            .wrap_with_ttl("active", self.ttls.or(SYSTEM_TTL), move || async move {
+                Ok(Arc::new(timed(R::SCOPE, R::load_active(store)).await?))
+            })
+            .await
+    }
+
     /// One page of a list, cached per shape.
     pub async fn page(&self, filter: R::Filter, paging: Paging) -> ServiceResult<RecordPage<R>> {
         let key = list_key(&(&filter, &paging));
@@ -148,10 +164,10 @@ impl<R: Record> Records<R> {
 
     /// After a record changed: its entity entry, each of its systems' entries, every list.
     pub fn changed(&self, record: &str, systems: &[String]) -> Vec<Invalidation> {
-        let mut out = vec![Invalidation::key(
-            &self.scope,
-            format!("{}:{record}", R::KIND),
-        )];
+        let mut out = vec![
+            Invalidation::key(&self.scope, format!("{}:{record}", R::KIND)),
+            Invalidation::key(&self.scope, "active".to_owned()),
+        ];
         out.extend(
             systems
                 .iter()
@@ -161,10 +177,20 @@ impl<R: Record> Records<R> {
         out
     }
 
-    /// After a system was deleted: its entry and every list.
+    /// After old records were deleted in bulk (retention): every entity entry and every list,
+    /// each family dropped at once.
+    pub fn pruned(&self) -> Vec<Invalidation> {
+        vec![
+            Invalidation::family(&self.scope, &format!("{}:", R::KIND)),
+            Invalidation::family(&self.scope, "list:"),
+        ]
+    }
+
+    /// After a system was deleted: its entry, the active records (they name it), every list.
     pub fn system_deleted(&self, system: &str) -> Vec<Invalidation> {
         vec![
             Invalidation::key(&self.scope, format!("system:{system}")),
+            Invalidation::key(&self.scope, "active".to_owned()),
             Invalidation::family(&self.scope, "list:"),
         ]
     }
@@ -188,6 +214,10 @@ impl Record for Incident {
             .list_incidents(&filter, slod_store::MAX_PAGE, None)
             .await?
             .items)
+    }
+
+    async fn load_active(store: Store) -> Result<Vec<Self>, StoreError> {
+        store.open_incidents().await
     }
 
     async fn load_page(
@@ -224,6 +254,10 @@ impl Record for Maintenance {
             .items)
     }
 
+    async fn load_active(store: Store) -> Result<Vec<Self>, StoreError> {
+        store.maintenances_ending_after(Timestamp::now()).await
+    }
+
     async fn load_page(
         store: Store,
         filter: MaintenanceFilter,
@@ -231,6 +265,66 @@ impl Record for Maintenance {
     ) -> Result<Page<Self>, StoreError> {
         store
             .list_maintenances(&filter, paging.limit, paging.after.as_deref())
+            .await
+    }
+}
+
+impl Record for Alert {
+    const SCOPE: &'static str = "alerts";
+    const KIND: &'static str = "alert";
+    type Filter = AlertFilter;
+
+    async fn load(store: Store, id: String) -> Result<Option<Self>, StoreError> {
+        store.get_alert(&id).await
+    }
+
+    /// The system's active alerts (firing, inhibited or silenced).
+    async fn load_for_system(store: Store, system: String) -> Result<Vec<Self>, StoreError> {
+        store.active_alerts(Some(&system)).await
+    }
+
+    async fn load_active(store: Store) -> Result<Vec<Self>, StoreError> {
+        store.active_alerts(None).await
+    }
+
+    async fn load_page(
+        store: Store,
+        filter: AlertFilter,
+        paging: Paging,
+    ) -> Result<Page<Self>, StoreError> {
+        store
+            .list_alerts(&filter, paging.limit, paging.after.as_deref())
+            .await
+    }
+}
+
+impl Record for Silence {
+    const SCOPE: &'static str = "silences";
+    const KIND: &'static str = "silence";
+    type Filter = ();
+
+    async fn load(store: Store, id: String) -> Result<Option<Self>, StoreError> {
+        store.get_silence(&id).await
+    }
+
+    /// The silences muting now that name the system or no system at all (re-stamped when
+    /// served: a cached copy may be up to one TTL old).
+    async fn load_for_system(store: Store, system: String) -> Result<Vec<Self>, StoreError> {
+        Ok(store
+            .active_silences(Timestamp::now())
+            .await?
+            .into_iter()
+            .filter(|s| s.system_ids.is_empty() || s.system_ids.contains(&system))
+            .collect())
+    }
+
+    async fn load_active(store: Store) -> Result<Vec<Self>, StoreError> {
+        store.active_silences(Timestamp::now()).await
+    }
+
+    async fn load_page(store: Store, _: (), paging: Paging) -> Result<Page<Self>, StoreError> {
+        store
+            .list_silences(paging.limit, paging.after.as_deref())
             .await
     }
 }

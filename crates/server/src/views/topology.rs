@@ -2,6 +2,7 @@
 //! whole on any change of a system: systems change rarely and every list shows them.
 
 use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
 use std::time::Duration;
 
 use slod_cache::{CacheError, CacheManager, CachedScope};
@@ -16,6 +17,25 @@ const TTL: Duration = Duration::from_secs(25);
 
 /// The graph of `dependsOn` edges: system -> its upstream systems.
 pub type Graph = HashMap<String, Vec<String>>;
+
+/// Every system with the dependency graph, in the order alert evaluation walks them.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Layers {
+    /// Every system id, sorted.
+    pub systems: Vec<String>,
+    /// Indexes into `systems`, every system after the systems it depends on.
+    pub upstream_first: Vec<usize>,
+    pub graph: Graph,
+}
+
+impl Layers {
+    /// The index of `system` in `systems`.
+    pub fn index_of(&self, system: &str) -> Option<usize> {
+        self.systems
+            .binary_search_by(|s| s.as_str().cmp(system))
+            .ok()
+    }
+}
 
 /// The cached topology. Cheap to clone.
 #[derive(Clone)]
@@ -42,12 +62,40 @@ impl Topology {
         })
     }
 
-    /// The dependency graph.
-    pub async fn graph(&self) -> ServiceResult<Graph> {
+    /// The dependency graph, shared.
+    pub async fn graph(&self) -> ServiceResult<Arc<Graph>> {
         let store = self.store.clone();
         self.scope
             .wrap_with_ttl("topology:graph", self.ttl, move || async move {
-                Ok(timed("topology", store.dependency_graph()).await?)
+                Ok(Arc::new(timed("topology", store.dependency_graph()).await?))
+            })
+            .await
+    }
+
+    /// Every system, the graph, and the order upstream first, shared (`topology:layers`).
+    pub async fn layers(&self) -> ServiceResult<Arc<Layers>> {
+        let store = self.store.clone();
+        self.scope
+            .wrap_with_ttl("topology:layers", self.ttl, move || async move {
+                let (systems, graph) = timed("topology", async {
+                    Ok::<_, slod_store::StoreError>((
+                        store.system_ids().await?,
+                        store.dependency_graph().await?,
+                    ))
+                })
+                .await?;
+                let order = upstream_first(&graph, &systems);
+                let index: HashMap<&str, usize> = systems
+                    .iter()
+                    .enumerate()
+                    .map(|(i, s)| (s.as_str(), i))
+                    .collect();
+                let upstream_first = order.iter().map(|s| index[s.as_str()]).collect();
+                Ok(Arc::new(Layers {
+                    systems,
+                    upstream_first,
+                    graph,
+                }))
             })
             .await
     }
@@ -113,9 +161,76 @@ pub fn downstream(graph: &Graph, system: &str) -> Vec<String> {
     out
 }
 
+/// `systems` ordered so that every system comes after the systems it depends on (upstream
+/// first), ties by id; dependencies outside `systems` are ignored. The store refuses cycles;
+/// should one exist anyway, its systems come last, by id.
+pub fn upstream_first(graph: &Graph, systems: &[String]) -> Vec<String> {
+    let known: HashSet<&str> = systems.iter().map(String::as_str).collect();
+    let mut waiting_on: HashMap<&str, usize> = HashMap::new();
+    let mut dependents: HashMap<&str, Vec<&str>> = HashMap::new();
+    for system in systems {
+        let ups: HashSet<&str> = graph
+            .get(system)
+            .into_iter()
+            .flatten()
+            .map(String::as_str)
+            .filter(|up| known.contains(up) && *up != system)
+            .collect();
+        waiting_on.insert(system, ups.len());
+        for up in ups {
+            dependents.entry(up).or_default().push(system);
+        }
+    }
+    let mut ready: std::collections::BTreeSet<&str> = waiting_on
+        .iter()
+        .filter(|(_, n)| **n == 0)
+        .map(|(s, _)| *s)
+        .collect();
+    let mut out = Vec::with_capacity(systems.len());
+    while let Some(next) = ready.pop_first() {
+        out.push(next.to_owned());
+        for &dependent in dependents.get(next).into_iter().flatten() {
+            let n = waiting_on
+                .get_mut(dependent)
+                .expect("every dependent is known");
+            *n -= 1;
+            if *n == 0 {
+                ready.insert(dependent);
+            }
+        }
+    }
+    if out.len() < waiting_on.len() {
+        let placed: HashSet<String> = out.iter().cloned().collect();
+        let mut rest: Vec<String> = waiting_on
+            .keys()
+            .filter(|s| !placed.contains(**s))
+            .map(|s| (*s).to_owned())
+            .collect();
+        rest.sort_unstable();
+        out.extend(rest);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn upstream_first_puts_every_system_after_its_dependencies() {
+        let graph: Graph = HashMap::from([
+            ("web".into(), vec!["api".into(), "cdn".into()]),
+            ("api".into(), vec!["db".into(), "gone".into()]),
+            ("batch".into(), vec!["db".into()]),
+        ]);
+        let systems: Vec<String> = ["web", "api", "batch", "db", "cdn"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            upstream_first(&graph, &systems),
+            ["cdn", "db", "api", "batch", "web"]
+        );
+    }
 
     #[test]
     fn downstream_is_transitive() {

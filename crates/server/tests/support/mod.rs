@@ -48,14 +48,30 @@ pub fn database_url() -> Option<String> {
     }
 }
 
+/// The Redis URL, or `None` (skipped) when unset; a failure under SLOD_REQUIRE_SERVICES=1.
+pub fn redis_url() -> Option<String> {
+    match std::env::var("REDIS_URL") {
+        Ok(url) => Some(url),
+        Err(_) if std::env::var("SLOD_REQUIRE_SERVICES").is_ok_and(|v| v == "1") => {
+            panic!("SLOD_REQUIRE_SERVICES=1 but REDIS_URL is not set")
+        }
+        Err(_) => {
+            eprintln!("skipped: REDIS_URL is not set");
+            None
+        }
+    }
+}
+
 /// A server on `db` with `adjust` applied to the default test configuration.
 pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServer> {
     let mut config = Config {
         listen: "127.0.0.1:0".parse().unwrap(),
         admin_token: Some(ADMIN.into()),
-        // Tests run the jobs themselves, at the instants they choose; probes only where tested.
+        // Tests run the jobs and alert evaluations themselves, at the instants they choose;
+        // probes only where tested.
         jobs: false,
         probes: false,
+        alerts: false,
         ..Config::default()
     };
     match db {
