@@ -4,93 +4,12 @@
 
 use std::time::{Duration, Instant};
 
-use jiff::{SignedDuration, Timestamp};
 use slod::Config;
-use slod_engine::CheckStatus;
-use slod_store::{CheckKind, NewCheck, NewResult, NewSystem, Store};
+use slod_store::Store;
 
-const SYSTEMS: usize = 1000;
-const OBJECTIVES_PER_SYSTEM: usize = 3;
+mod fixture;
 
-async fn seed(store: &Store) -> Vec<String> {
-    let now = Timestamp::now();
-    let ago = |h: i64| Some(now.checked_sub(SignedDuration::from_hours(h)).unwrap());
-    let mut ids = Vec::with_capacity(SYSTEMS);
-    // One transaction for the whole fixture: seeding is not what is measured.
-    let mut tx = store.begin().await.unwrap();
-    for i in 0..SYSTEMS {
-        let id = format!("sys-{i:04}");
-        // Every tenth system depends on the one before, so attribution has work to do.
-        let depends_on = if i % 10 == 1 {
-            vec![format!("sys-{:04}", i - 1)]
-        } else {
-            vec![]
-        };
-        tx.create_system(
-            NewSystem {
-                id: Some(id.clone()),
-                name: id.clone(),
-                description: None,
-                depends_on,
-            },
-            now,
-        )
-        .await
-        .unwrap();
-        let check = NewCheck {
-            name: "agent".into(),
-            kind: CheckKind::Push,
-            target: None,
-            interval_seconds: 60,
-            timeout_ms: 5000,
-            expect_status: [200, 299],
-            enabled: true,
-        };
-        let check = tx.create_check(&id, check, now).await.unwrap();
-        let result = |status, at| NewResult {
-            status,
-            at,
-            latency_ms: None,
-            message: None,
-        };
-        let history = [
-            result(CheckStatus::Healthy, ago(30)),
-            result(CheckStatus::Unhealthy, ago(20)),
-            result(CheckStatus::Healthy, ago(19)),
-        ];
-        tx.record_results(&check.id, &history, now).await.unwrap();
-        for (k, (target, days)) in [(99.9, 30), (99.0, 7), (99.5, 90)]
-            .into_iter()
-            .enumerate()
-            .take(OBJECTIVES_PER_SYSTEM)
-        {
-            let o = slod_engine::Objective {
-                id: format!("{id}-o{k}"),
-                system_id: id.clone(),
-                health_check_id: None,
-                name: None,
-                target,
-                window_days: Some(days),
-                window_kind: slod_engine::WindowKind::Rolling,
-                time_zone: None,
-                dependency_exclusion: slod_engine::DependencyExclusion::SelfOnly,
-                excluded_dependency_ids: vec![],
-                exclude_maintenance_windows: false,
-                burn_rate_thresholds: slod_engine::BurnRateThresholds::default(),
-                created_at: now,
-                updated_at: now,
-            };
-            tx.create_objective(&o).await.unwrap();
-        }
-        ids.push(id);
-    }
-    tx.commit().await.unwrap();
-    ids
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len()) - 1]
-}
+use fixture::{percentile, seed, OBJECTIVES_PER_SYSTEM, SYSTEMS};
 
 /// p50 and p99 of the views alone, and of the whole request through the router (JSON body in,
 /// JSON out, auth and metrics middleware included).
