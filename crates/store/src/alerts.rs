@@ -51,6 +51,7 @@ macro_rules! named_enum {
         }
     };
 }
+pub(crate) use named_enum;
 
 named_enum!(
     /// What an alert is about.
@@ -304,7 +305,7 @@ const ALERTS: Membership<Alert> = Membership {
     key: |a| (a.starts_at, &a.id),
 };
 
-fn json_column<T: serde::de::DeserializeOwned>(
+pub(crate) fn json_column<T: serde::de::DeserializeOwned>(
     row: &AnyRow,
     column: &str,
 ) -> Result<T, sqlx::Error> {
@@ -312,7 +313,7 @@ fn json_column<T: serde::de::DeserializeOwned>(
     serde_json::from_str(&text).map_err(|e| sqlx::Error::Decode(Box::new(e)))
 }
 
-fn optional_json_column<T: serde::de::DeserializeOwned>(
+pub(crate) fn optional_json_column<T: serde::de::DeserializeOwned>(
     row: &AnyRow,
     column: &str,
 ) -> Result<Option<T>, sqlx::Error> {
@@ -321,11 +322,11 @@ fn optional_json_column<T: serde::de::DeserializeOwned>(
         .transpose()
 }
 
-fn to_json(value: &impl Serialize) -> String {
+pub(crate) fn to_json(value: &impl Serialize) -> String {
     serde_json::to_string(value).expect("plain records always encode")
 }
 
-fn named<T>(text: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+pub(crate) fn named<T>(text: String, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown value {text:?}").into()))
 }
 
@@ -371,7 +372,7 @@ fn silence_from_row(row: &AnyRow) -> Result<Silence, sqlx::Error> {
     Ok(silence.at(Timestamp::now()))
 }
 
-fn sorted(ids: &[String]) -> Vec<String> {
+pub(crate) fn sorted(ids: &[String]) -> Vec<String> {
     let mut ids = ids.to_vec();
     ids.sort_unstable();
     ids.dedup();

@@ -17,6 +17,7 @@ mod maintenance;
 mod membership;
 mod migrate;
 mod model;
+mod notifications;
 mod objectives;
 mod results;
 mod systems;
@@ -36,6 +37,10 @@ pub use alerts::{
     MuteSource, NewAlert, NewSilence, Silence, SilenceStatus, SilencedBy, SubjectType,
 };
 pub use model::*;
+pub use notifications::{
+    Attempt, Channel, ChannelKind, Claimed, Delivery, DeliveryFilter, DeliveryStatus, NewChannel,
+    NewDelivery, NewPolicy, NotifyEvent, Policy,
+};
 pub use objectives::TimelineSet;
 pub use systems::{Page, MAX_PAGE};
 

@@ -52,6 +52,12 @@ const MIGRATIONS: &[(i64, &str, &str, &str)] = &[
         include_str!("../migrations/sqlite/0007_alerts.sql"),
         include_str!("../migrations/postgres/0007_alerts.sql"),
     ),
+    (
+        8,
+        "notifications",
+        include_str!("../migrations/sqlite/0008_notifications.sql"),
+        include_str!("../migrations/postgres/0008_notifications.sql"),
+    ),
 ];
 
 /// An arbitrary constant: the PostgreSQL advisory lock key replicas take while migrating.

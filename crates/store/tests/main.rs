@@ -7,4 +7,5 @@ mod support;
 mod alerts;
 mod conformance;
 mod migrations;
+mod notifications;
 mod operations;
