@@ -495,8 +495,10 @@ impl Tx {
     }
 
     /// Claims up to `limit` deliveries due at `now` for `claim` until `lease_until`: pending,
-    /// due, and not claimed by a live lease. On PostgreSQL the rows are locked with
-    /// `SKIP LOCKED`, so concurrent workers take different rows without waiting.
+    /// due, not claimed by a live lease, and the oldest pending one of their alert and channel,
+    /// so a receiver hears an alert's transitions in order (a resolution never overtakes its
+    /// firing, which Alertmanager would take for a new firing). On PostgreSQL the rows are
+    /// locked with `SKIP LOCKED`, so concurrent workers take different rows without waiting.
     pub async fn claim_deliveries(
         &mut self,
         now: Timestamp,
@@ -510,8 +512,11 @@ impl Tx {
         };
         let sql = format!(
             "UPDATE notification_deliveries SET claimed_until = $1, claim = $2 WHERE id IN (\
-               SELECT id FROM notification_deliveries WHERE status = 'pending' AND next_attempt_at <= $3 \
-               AND (claimed_until IS NULL OR claimed_until <= $3) ORDER BY next_attempt_at, id LIMIT $4{lock}) \
+               SELECT d.id FROM notification_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
+               AND (d.claimed_until IS NULL OR d.claimed_until <= $3) \
+               AND NOT EXISTS (SELECT 1 FROM notification_deliveries e WHERE e.alert_id = d.alert_id AND e.channel_id = d.channel_id \
+                 AND e.status = 'pending' AND (e.created_at < d.created_at OR (e.created_at = d.created_at AND e.id < d.id))) \
+               ORDER BY d.next_attempt_at, d.id LIMIT $4{lock}) \
              RETURNING {DELIVERY_COLUMNS}, notice"
         );
         let rows = sqlx::query(&sql)

@@ -14,6 +14,7 @@ conformance!(
     a_transition_is_queued_once_per_key,
     concurrent_workers_claim_each_delivery_once,
     a_lapsed_claim_records_nothing_and_the_row_goes_out_again,
+    an_alerts_transitions_go_to_a_channel_in_order,
     failures_back_off_then_die_and_old_deliveries_are_pruned,
 );
 
@@ -67,7 +68,11 @@ async fn a_policy_names_channels_and_systems_that_exist(s: Store) {
         create_policy(&policy(&[&channel.id, &channel.id], &["db"]), now())
     )
     .unwrap();
-    assert_eq!(p.channel_ids, [channel.id.clone()], "deduplicated");
+    assert_eq!(
+        p.channel_ids,
+        std::slice::from_ref(&channel.id),
+        "deduplicated"
+    );
     assert_eq!(s.get_policy(&p.id).await.unwrap(), Some(p.clone()));
     let mut changed = policy(&[&channel.id], &[]);
     changed.repeat_interval_seconds = Some(600);
@@ -122,9 +127,9 @@ async fn a_transition_is_queued_once_per_key(s: Store) {
         .channels_that_heard("a1", &[c.id.clone(), "other".into()])
         .await
         .unwrap();
-    assert_eq!(heard, [c.id.clone()]);
+    assert_eq!(heard, std::slice::from_ref(&c.id));
     assert!(tx
-        .channels_that_heard("a2", &[c.id.clone()])
+        .channels_that_heard("a2", std::slice::from_ref(&c.id))
         .await
         .unwrap()
         .is_empty());
@@ -256,4 +261,62 @@ async fn failures_back_off_then_die_and_old_deliveries_are_pruned(s: Store) {
         .unwrap()
         .items
         .is_empty());
+}
+
+async fn an_alerts_transitions_go_to_a_channel_in_order(s: Store) {
+    let c = tx!(s, create_channel(&webhook("hook"), now())).unwrap();
+    let other = tx!(s, create_channel(&webhook("other"), now())).unwrap();
+    tx!(s, enqueue_delivery(&delivery("a1", &c.id, "fire"), now())).unwrap();
+    tx!(
+        s,
+        enqueue_delivery(&delivery("a1", &other.id, "fire-other"), now())
+    )
+    .unwrap();
+    tx!(
+        s,
+        enqueue_delivery(&delivery("a1", &c.id, "resolve"), mins(1))
+    )
+    .unwrap();
+    let keys = |claimed: Vec<Claimed>| -> Vec<String> {
+        let mut keys: Vec<String> = claimed
+            .into_iter()
+            .map(|c| c.delivery.idempotency_key)
+            .collect();
+        keys.sort();
+        keys
+    };
+    // The resolution waits while its firing is pending, claimed or backing off.
+    let first = tx!(s, claim_deliveries(mins(2), mins(3), "w", 10)).unwrap();
+    let firing_id = first
+        .iter()
+        .find(|c| c.delivery.idempotency_key == "fire")
+        .unwrap()
+        .delivery
+        .id
+        .clone();
+    assert_eq!(keys(first), ["fire", "fire-other"]);
+    let retry = Attempt::Failed {
+        status_code: Some(503),
+        error: "503".into(),
+        retry_at: Some(mins(4)),
+    };
+    tx!(s, record_attempt(&firing_id, "w", &retry, mins(2))).unwrap();
+    // (The other channel's firing, whose lease lapsed, goes again: it has nothing before it.)
+    assert_eq!(
+        keys(tx!(s, claim_deliveries(mins(3), mins(5), "w", 10)).unwrap()),
+        ["fire-other"]
+    );
+    // Once the firing is delivered, the resolution goes.
+    assert_eq!(
+        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10)).unwrap()),
+        ["fire"]
+    );
+    let ok = Attempt::Delivered {
+        status_code: Some(200),
+    };
+    tx!(s, record_attempt(&firing_id, "w", &ok, mins(4))).unwrap();
+    assert_eq!(
+        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10)).unwrap()),
+        ["resolve"]
+    );
 }
