@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use jiff::Timestamp;
 use slod::alerts::Alerts;
-use slod::state::Core;
 use slod::Config;
 use slod_store::Store;
 
@@ -37,7 +36,7 @@ fn main() {
         };
         let app = slod::build(config).await.unwrap();
         let views = app.state.views.clone();
-        let alerts = Alerts::new(Core::of(&app.state), 300);
+        let alerts = Alerts::of(&app.state);
         let warm = views.statuses.of_systems(&ids).await.unwrap();
         assert_eq!(
             warm.iter().map(|s| s.len()).sum::<usize>(),

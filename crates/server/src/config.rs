@@ -64,6 +64,25 @@ pub struct Config {
     #[arg(long, env = "SLOD_ALERTS_RESOLVE_AFTER", default_value_t = 300, value_parser = clap::value_parser!(u64).range(0..=86400))]
     pub alerts_resolve_after: u64,
 
+    /// Whether this replica sends notifications from the outbox (every replica may: they
+    /// claim different rows).
+    #[arg(long, env = "SLOD_DELIVERIES", default_value_t = true, action = clap::ArgAction::Set)]
+    pub deliveries: bool,
+
+    /// The address people reach this slod at, for links in notifications
+    /// (`https://slo.example.com`); `http://<SLOD_LISTEN>` when unset.
+    #[arg(long, env = "SLOD_PUBLIC_URL")]
+    pub public_url: Option<String>,
+
+    /// Milliseconds before a failed notification is first retried (10..=600000); each retry
+    /// waits about twice as long (with jitter), up to an hour.
+    #[arg(long, env = "SLOD_DELIVERY_FIRST_RETRY_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub delivery_first_retry_ms: u64,
+
+    /// Attempts per notification before it is given up as dead (1..=100).
+    #[arg(long, env = "SLOD_DELIVERY_ATTEMPTS", default_value_t = 12, value_parser = clap::value_parser!(u32).range(1..=100))]
+    pub delivery_attempts: u32,
+
     /// Days of check results to keep; by default the longest objective window plus 7 days.
     /// Timelines, snapshots and milestones are kept regardless.
     #[arg(long, env = "SLOD_RESULT_RETENTION_DAYS")]
@@ -75,6 +94,17 @@ pub struct Config {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+impl Config {
+    /// The root of links in notifications: `SLOD_PUBLIC_URL` without a trailing slash, or
+    /// `http://<SLOD_LISTEN>`.
+    pub fn public_url(&self) -> String {
+        match &self.public_url {
+            Some(url) => url.trim_end_matches('/').to_owned(),
+            None => format!("http://{}", self.listen),
+        }
+    }
 }
 
 impl Default for Config {
@@ -95,6 +125,10 @@ impl Default for Config {
             alerts: true,
             alerts_interval: 30,
             alerts_resolve_after: 300,
+            deliveries: true,
+            public_url: None,
+            delivery_first_retry_ms: 5000,
+            delivery_attempts: 12,
             cache_ttl_seconds: None,
         }
     }

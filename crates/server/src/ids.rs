@@ -132,6 +132,14 @@ typed_id!(
     /// A silence's id (a UUID).
     SilenceId, "silence", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
 );
+typed_id!(
+    /// A notification channel's id (a UUID).
+    ChannelId, "channel", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
+);
+typed_id!(
+    /// A notification policy's id (a UUID).
+    PolicyId, "policy", "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", is_uuid
+);
 
 #[cfg(test)]
 mod tests {

@@ -8,6 +8,7 @@
 //! |---|---|
 //! | edge | [`router`], [`openapi`], [`http`] (errors, extractors, auth, SSE, ops, dashboard), each domain's `routes`, [`jobs`], [`probes`], [`demo`], [`startup`], `main.rs` (the CLI) |
 //! | domains | [`systems`], [`checks`], [`objectives`], [`incidents`], [`maintenance`], [`alerts`], [`bookkeeping`], [`tokens`]: each a service |
+//! | delivery | [`notifications`]: channels, policies and the outbox an alert transition writes to in its own unit of work |
 //! | the mutation rule | [`work`] (commit, then invalidate, then signal), [`timeline`] (what a moved timeline affects), [`state`] |
 //! | reads | [`views`]: the cached read models, their keys and invalidations |
 //! | base | [`signals`], [`error`], [`ids`], [`validation`], [`paging`], [`calendar`], [`config`], [`telemetry`] |
@@ -24,6 +25,7 @@ pub mod ids;
 pub mod incidents;
 pub mod jobs;
 pub mod maintenance;
+pub mod notifications;
 pub mod objectives;
 pub mod openapi;
 pub mod paging;

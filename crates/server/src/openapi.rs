@@ -59,6 +59,18 @@ use crate::signals::Signal;
         crate::alerts::routes::list_silences,
         crate::alerts::routes::get_silence,
         crate::alerts::routes::end_silence,
+        crate::notifications::routes::list_channels,
+        crate::notifications::routes::create_channel,
+        crate::notifications::routes::get_channel,
+        crate::notifications::routes::replace_channel,
+        crate::notifications::routes::delete_channel,
+        crate::notifications::routes::test_channel,
+        crate::notifications::routes::list_policies,
+        crate::notifications::routes::create_policy,
+        crate::notifications::routes::get_policy,
+        crate::notifications::routes::replace_policy,
+        crate::notifications::routes::delete_policy,
+        crate::notifications::routes::list_deliveries,
         crate::bookkeeping::routes::snapshots,
         crate::bookkeeping::routes::streaks,
         crate::bookkeeping::routes::achievements,
@@ -79,6 +91,9 @@ use crate::signals::Signal;
         crate::ids::MaintenanceId,
         crate::ids::AlertId,
         crate::ids::SilenceId,
+        crate::ids::ChannelId,
+        crate::ids::PolicyId,
+        crate::notifications::Notice,
     ))
 )]
 struct ApiDoc;
@@ -101,6 +116,8 @@ pub fn scope(path: &str, method: &str, operation_id: &str) -> Option<slod_store:
         return None;
     }
     Some(match (method, operation_id) {
+        // A channel's URL may itself be a credential (a Slack webhook's is).
+        (_, "listChannels" | "getChannel") => Scope::Manage,
         ("get", _) | (_, "getBulkObjectivesForSystems") => Scope::Read,
         (_, "postResults") => Scope::Ingest,
         _ => Scope::Manage,
@@ -295,7 +312,7 @@ fn add_links(doc: &mut Value) {
     /// (path and method of a create, the field holding the new id, the operations taking that
     /// id and the name of their parameter)
     type Link<'a> = (&'a str, &'a str, &'a str, &'a [(&'a str, &'a str)]);
-    let links: [Link; 6] = [
+    let links: [Link; 8] = [
         (
             "/api/v1/systems",
             "post",
@@ -353,6 +370,27 @@ fn add_links(doc: &mut Value) {
             "post",
             "id",
             &[("getSilence", "id"), ("endSilence", "id")],
+        ),
+        (
+            "/api/v1/notification-channels",
+            "post",
+            "id",
+            &[
+                ("getChannel", "id"),
+                ("replaceChannel", "id"),
+                ("deleteChannel", "id"),
+                ("testChannel", "id"),
+            ],
+        ),
+        (
+            "/api/v1/notification-policies",
+            "post",
+            "id",
+            &[
+                ("getPolicy", "id"),
+                ("replacePolicy", "id"),
+                ("deletePolicy", "id"),
+            ],
         ),
     ];
     for (path, method, field, targets) in links {

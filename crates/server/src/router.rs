@@ -2,7 +2,7 @@
 
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::{from_fn, from_fn_with_state};
-use axum::routing::{delete, get, patch, post, MethodRouter};
+use axum::routing::{delete, get, patch, post, put, MethodRouter};
 use axum::Router;
 use slod_store::Scope;
 use tower_http::trace::TraceLayer;
@@ -11,7 +11,10 @@ use crate::http::error::ApiError;
 use crate::http::extract::MAX_BODY_BYTES;
 use crate::http::{auth, dashboard, metrics, ops, sse};
 use crate::state::AppState;
-use crate::{alerts, bookkeeping, checks, incidents, maintenance, objectives, openapi, systems};
+use crate::{
+    alerts, bookkeeping, checks, incidents, maintenance, notifications, objectives, openapi,
+    systems,
+};
 
 /// Every route, each with the scope it needs.
 pub fn router(state: AppState) -> Router {
@@ -32,6 +35,7 @@ pub fn router(state: AppState) -> Router {
     use checks::routes as ck;
     use incidents::routes as inc;
     use maintenance::routes as mt;
+    use notifications::routes as nt;
     use objectives::routes as obj;
     use systems::routes as sys;
     let api = Router::new()
@@ -95,6 +99,32 @@ pub fn router(state: AppState) -> Router {
             "/silences/{id}",
             read(get(al::get_silence)).merge(manage(delete(al::end_silence))),
         )
+        .route(
+            "/notification-channels",
+            manage(get(nt::list_channels).post(nt::create_channel)),
+        )
+        .route(
+            "/notification-channels/{id}",
+            manage(
+                get(nt::get_channel)
+                    .put(nt::replace_channel)
+                    .delete(nt::delete_channel),
+            ),
+        )
+        .route(
+            "/notification-channels/{id}/test",
+            manage(post(nt::test_channel)),
+        )
+        .route(
+            "/notification-policies",
+            read(get(nt::list_policies)).merge(manage(post(nt::create_policy))),
+        )
+        .route(
+            "/notification-policies/{id}",
+            read(get(nt::get_policy))
+                .merge(manage(put(nt::replace_policy).delete(nt::delete_policy))),
+        )
+        .route("/notification-deliveries", read(get(nt::list_deliveries)))
         .route("/signals", read(get(sse::stream)));
 
     Router::new()

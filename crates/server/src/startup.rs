@@ -63,6 +63,7 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         views,
         signals,
         metrics,
+        outbound: crate::notifications::send::client(),
     };
     Ok(App {
         router: crate::router::router(state.clone()),
@@ -97,6 +98,9 @@ pub async fn serve(
         config
             .alerts
             .then(|| tokio::spawn(crate::jobs::evaluate_forever(app.state.clone()))),
+        config
+            .deliveries
+            .then(|| tokio::spawn(crate::jobs::deliver_forever(app.state.clone()))),
     ]
     .into_iter()
     .flatten()

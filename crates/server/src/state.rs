@@ -23,6 +23,9 @@ pub struct AppState {
     /// Live signals to open dashboards, here and on the other replicas.
     pub signals: Signals,
     pub metrics: PrometheusHandle,
+    /// The HTTP client notifications go out through: redirects not followed, every request
+    /// timed out. One per process, so connections are reused.
+    pub outbound: reqwest::Client,
 }
 
 /// What every service is made of: the store to write through, the read models to invalidate

@@ -128,6 +128,10 @@ fn describe() {
         "slod_alert_transitions_total",
         "Alert transitions recorded by this replica, by transition (firing, moved, resolved, lost: made first by another evaluation)."
     );
+    describe_counter!(
+        "slod_notification_attempts_total",
+        "Notification send attempts by this replica, by outcome (delivered, retry, dead)."
+    );
 
     describe_counter!(
         "slod_probes_total",

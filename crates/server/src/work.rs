@@ -79,6 +79,18 @@ mutations!(
     MoveAlert,
     CreateSilence,
     EndSilence,
+    CreateChannel,
+    UpdateChannel,
+    DeleteChannel,
+    CreatePolicy,
+    UpdatePolicy,
+    DeletePolicy,
+    /// A delivery worker claimed due deliveries under its lease.
+    ClaimDeliveries,
+    /// A delivery attempt was recorded (delivered, retried later, or dead).
+    RecordDelivery,
+    /// Reminders of alerts still firing after their policies' repeat interval.
+    RemindAlerts,
 );
 
 type Later = Pin<Box<dyn Future<Output = Vec<Signal>> + Send>>;

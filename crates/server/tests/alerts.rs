@@ -27,7 +27,7 @@ on_both!(
 );
 
 async fn evaluate(s: &TestServer, at: Timestamp) -> Evaluated {
-    Alerts::new(Core::of(&s.state), s.state.config.alerts_resolve_after)
+    Alerts::of(&s.state)
         .evaluate(at)
         .await
         .expect("the evaluation runs")

@@ -23,6 +23,9 @@ struct World {
     open_incident: String,
     window: String,
     silence: String,
+    channel: String,
+    spare_channel: String,
+    policy: String,
 }
 
 async fn world(s: &TestServer) -> World {
@@ -64,6 +67,20 @@ async fn world(s: &TestServer) -> World {
             json!({"systemIds": ["api"], "title": "upgrade", "startAt": minutes_ago(40), "endAt": minutes_ago(-60)}),
         )
         .await;
+    // Every alert goes to a webhook nobody listens on (its deliveries stay pending).
+    let channel = |name: &str| json!({"name": name, "kind": "webhook", "url": "http://127.0.0.1:9/hook", "secret": "s"});
+    let (_, hook) = s
+        .post("/api/v1/notification-channels", channel("hook"))
+        .await;
+    let (_, spare) = s
+        .post("/api/v1/notification-channels", channel("spare"))
+        .await;
+    let (_, policy) = s
+        .post(
+            "/api/v1/notification-policies",
+            json!({"name": "all", "channelIds": [hook["id"]]}),
+        )
+        .await;
     // Alerts fire for the outages above (evaluated at the real now), and one silence mutes db.
     evaluate(s).await;
     let (_, silence) = s
@@ -74,6 +91,9 @@ async fn world(s: &TestServer) -> World {
         .await;
     World {
         silence: silence["id"].as_str().unwrap().to_owned(),
+        channel: hook["id"].as_str().unwrap().to_owned(),
+        spare_channel: spare["id"].as_str().unwrap().to_owned(),
+        policy: policy["id"].as_str().unwrap().to_owned(),
         db_check,
         api_check,
         web_check,
@@ -84,7 +104,7 @@ async fn world(s: &TestServer) -> World {
 }
 
 async fn evaluate(s: &TestServer) -> slod::alerts::Evaluated {
-    slod::alerts::Alerts::new(slod::state::Core::of(&s.state), 300)
+    slod::alerts::Alerts::of(&s.state)
         .evaluate(jiff::Timestamp::now())
         .await
         .unwrap()
@@ -107,6 +127,10 @@ async fn reads(truth: &TestServer) -> Vec<(reqwest::Method, String, Option<Value
         get("/api/v1/alerts?state=firing".into()),
         get("/api/v1/alerts?kind=health&limit=2".into()),
         get("/api/v1/silences".into()),
+        get("/api/v1/notification-channels".into()),
+        get("/api/v1/notification-policies".into()),
+        get("/api/v1/notification-deliveries".into()),
+        get("/api/v1/notification-deliveries?status=pending".into()),
     ];
     let (_, systems) = truth.get("/api/v1/systems?limit=1000").await;
     let ids: Vec<String> = systems["systems"]
@@ -277,6 +301,28 @@ async fn mutate(kind: Mutation, s: &TestServer, w: &World) {
         }
         Mutation::CreateSilence => ok(s.post("/api/v1/silences", json!({"kinds": ["burn_rate"], "until": minutes_ago(-5), "reason": "deploy"})).await),
         Mutation::EndSilence => ok(s.delete(&format!("/api/v1/silences/{}", w.silence)).await),
+        Mutation::CreateChannel => ok(s.post("/api/v1/notification-channels", json!({"name": "chat", "kind": "slack", "url": "http://127.0.0.1:9/slack"})).await),
+        Mutation::UpdateChannel => ok(s.call(reqwest::Method::PUT, &format!("/api/v1/notification-channels/{}", w.channel), Some(json!({"name": "renamed", "kind": "webhook", "url": "http://127.0.0.1:9/other"}))).await),
+        Mutation::DeleteChannel => ok(s.delete(&format!("/api/v1/notification-channels/{}", w.spare_channel)).await),
+        Mutation::CreatePolicy => ok(s.post("/api/v1/notification-policies", json!({"name": "db pages", "channelIds": [w.spare_channel], "systemIds": ["db"], "includeDownstream": true, "minSeverity": "page"})).await),
+        Mutation::UpdatePolicy => ok(s.call(reqwest::Method::PUT, &format!("/api/v1/notification-policies/{}", w.policy), Some(json!({"name": "health", "channelIds": [w.channel], "kinds": ["health"]}))).await),
+        Mutation::DeletePolicy => ok(s.delete(&format!("/api/v1/notification-policies/{}", w.policy)).await),
+        Mutation::ClaimDeliveries | Mutation::RecordDelivery => {
+            // One claimed delivery is sent (to nobody: refused) and its attempt recorded.
+            let n: slod::notifications::Notifications = axum::extract::FromRef::from_ref(&s.state);
+            let claimed = n.claim("fresh", 1, std::time::Duration::from_secs(60)).await.unwrap();
+            assert_eq!(claimed.len(), 1);
+            let recorded = n.deliver(claimed.into_iter().next().unwrap(), "fresh").await.unwrap();
+            assert_eq!(recorded.unwrap().attempts, 1);
+        }
+        Mutation::RemindAlerts => {
+            // Reminders every minute; ten minutes later every firing alert is due one.
+            ok(s.call(reqwest::Method::PUT, &format!("/api/v1/notification-policies/{}", w.policy), Some(json!({"name": "all", "channelIds": [w.channel], "repeatIntervalSeconds": 60}))).await);
+            let later = jiff::Timestamp::now().checked_add(jiff::SignedDuration::from_mins(10)).unwrap();
+            slod::alerts::Alerts::of(&s.state).evaluate(later).await.unwrap();
+            let (_, body) = s.get("/api/v1/notification-deliveries?limit=1000").await;
+            assert!(body["deliveries"].as_array().unwrap().iter().any(|d| d["event"] == "repeat"), "{body}");
+        }
         Mutation::CreateToken | Mutation::RevokeToken => {
             let tokens = slod::tokens::Tokens::new(slod::state::Core::of(&s.state));
             tokens.create("fresh", slod_store::Scope::Read).await.unwrap();

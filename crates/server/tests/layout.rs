@@ -7,8 +7,9 @@
 //! | 0 base | config, error, ids, validation, paging, calendar, telemetry, signals |
 //! | 1 reads | views |
 //! | 2 the mutation rule | state, work, timeline |
-//! | 3 domains | systems, checks, objectives, incidents, maintenance, alerts, bookkeeping, tokens |
-//! | 4 edge | http, router, openapi, each domain's `routes`, jobs, probes, demo, startup, lib, main |
+//! | 3 delivery | notifications (the outbox an alert transition writes to, in its own unit of work) |
+//! | 4 domains | systems, checks, objectives, incidents, maintenance, alerts, bookkeeping, tokens |
+//! | 5 edge | http, router, openapi, each domain's `routes`, jobs, probes, demo, startup, lib, main |
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -27,16 +28,17 @@ const DOMAINS: &[&str] = &[
 /// The layer of a module key (`work`, `systems`, `systems::routes`).
 fn layer(module: &str) -> Option<u8> {
     if module.ends_with("::routes") {
-        return Some(4);
+        return Some(5);
     }
     Some(match module {
         "config" | "error" | "ids" | "validation" | "paging" | "calendar" | "telemetry"
         | "signals" => 0,
         "views" => 1,
         "state" | "work" | "timeline" => 2,
-        m if DOMAINS.contains(&m) => 3,
+        "notifications" => 3,
+        m if DOMAINS.contains(&m) => 4,
         "http" | "router" | "openapi" | "jobs" | "probes" | "demo" | "startup" | "lib" | "main" => {
-            4
+            5
         }
         _ => return None,
     })

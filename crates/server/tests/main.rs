@@ -12,6 +12,7 @@ mod contracts;
 mod freshness;
 mod jobs;
 mod layout;
+mod notifications;
 mod numbers;
 mod objectives;
 mod operations;

@@ -7,6 +7,10 @@
 //! `lifecycle` what must change; each change is then its own unit of work (commit, invalidate
 //! the alert reads, signal `alert.changed`). Writes are conditional on what the evaluation read,
 //! so two replicas evaluating at once record each transition once.
+//!
+//! A transition that must be heard enqueues its deliveries in its own unit of work
+//! (`notifications::Routing`), so what commits is delivered at least once. After the changes,
+//! reminders fall due and the firing alerts are re-sent to Alertmanager.
 
 mod conditions;
 mod lifecycle;
@@ -20,8 +24,11 @@ use slod_store::{Alert, AlertFilter, AlertKind, AlertState, NewSilence, Silence}
 
 use crate::error::{ServiceError, ServiceResult};
 use crate::ids::{AlertId, ObjectiveId, SilenceId, SystemId, TypedId};
+use crate::notifications::{Notifications, Routing};
 use crate::paging::Paging;
-use crate::signals::{AlertChanged, Signal, SilenceChanged};
+use crate::signals::{
+    AlertChanged, NotificationChanged, NotificationSubject, Signal, SilenceChanged,
+};
 use crate::state::Core;
 use crate::validation::{Problems, MAX_SYSTEMS};
 use crate::work::{Mutation, Work};
@@ -92,23 +99,32 @@ pub struct Evaluated {
 pub struct Alerts {
     core: Core,
     resolve_after: SignedDuration,
+    notifications: Notifications,
+    /// Seconds between evaluations (`SLOD_ALERTS_INTERVAL`).
+    interval: u64,
+    /// The root of links in notifications (`SLOD_PUBLIC_URL`).
+    public_url: String,
 }
 
 impl axum::extract::FromRef<crate::state::AppState> for Alerts {
     fn from_ref(state: &crate::state::AppState) -> Self {
-        Alerts::new(Core::of(state), state.config.alerts_resolve_after)
+        Alerts::of(state)
     }
 }
 
 impl Alerts {
-    /// The service over `core`; an alert resolves once its condition has been false for
-    /// `resolve_after_seconds`.
-    pub fn new(core: Core, resolve_after_seconds: u64) -> Self {
+    /// The service over `state`, as its configuration sets it: an alert resolves once its
+    /// condition has been false for `SLOD_ALERTS_RESOLVE_AFTER` seconds.
+    pub fn of(state: &crate::state::AppState) -> Self {
+        let config = &state.config;
         Alerts {
-            core,
+            core: Core::of(state),
             resolve_after: SignedDuration::from_secs(
-                i64::try_from(resolve_after_seconds).unwrap_or(i64::MAX),
+                i64::try_from(config.alerts_resolve_after).unwrap_or(i64::MAX),
             ),
+            notifications: axum::extract::FromRef::from_ref(state),
+            interval: config.alerts_interval,
+            public_url: config.public_url(),
         }
     }
 
@@ -149,7 +165,20 @@ impl Alerts {
             maintenance: &maintenance,
         };
         let plan = lifecycle::plan(&world);
-        let done = self.apply(plan.steps, now).await?;
+        let names = objectives
+            .iter()
+            .flat_map(|of_system| of_system.iter())
+            .filter_map(|s| Some((s.objective.id.clone(), s.objective.name.clone()?)))
+            .collect();
+        let routing =
+            Routing::load(&self.core.store, &layers.graph, names, &self.public_url).await?;
+        let done = self.apply(plan.steps, now, &routing).await?;
+        if !routing.is_empty() {
+            let active = views.alerts.active().await?;
+            self.remind(&routing, &active, now).await?;
+            self.notifications
+                .refresh_alertmanagers(routing.alertmanager_batches(&active, now), self.interval);
+        }
         metrics::histogram!("slod_alerts_evaluation_duration_seconds")
             .record(started.elapsed().as_secs_f64());
         record_gauges(&plan.active_after);
@@ -158,7 +187,12 @@ impl Alerts {
 
     /// Records each step in its own unit of work, upstream first. An alert another
     /// evaluation fired first is named by its id in the alerts fired after it.
-    async fn apply(&self, steps: Vec<Step>, now: Timestamp) -> ServiceResult<Evaluated> {
+    async fn apply(
+        &self,
+        steps: Vec<Step>,
+        now: Timestamp,
+        routing: &Routing,
+    ) -> ServiceResult<Evaluated> {
         let mut done = Evaluated::default();
         let mut renamed: HashMap<String, String> = HashMap::new();
         for step in steps {
@@ -169,6 +203,10 @@ impl Alerts {
                     match work.tx().fire_alert(&new, now).await? {
                         Some(alert) => {
                             self.changed(&mut work, &alert);
+                            let queued = routing
+                                .enqueue_transition(work.tx(), None, &alert, now)
+                                .await?;
+                            queued_signals(&mut work, &queued);
                             work.commit().await?;
                             done.fired += 1;
                         }
@@ -195,6 +233,10 @@ impl Alerts {
                     match work.tx().move_alert(&read, &next, now).await? {
                         Some(alert) => {
                             self.changed(&mut work, &alert);
+                            let queued = routing
+                                .enqueue_transition(work.tx(), Some(read.state), &alert, now)
+                                .await?;
+                            queued_signals(&mut work, &queued);
                             work.commit().await?;
                             if alert.state == AlertState::Resolved {
                                 done.resolved += 1;
@@ -217,6 +259,27 @@ impl Alerts {
                 .increment(count as u64);
         }
         Ok(done)
+    }
+
+    /// Enqueues the reminders due at `now` for the firing alerts among `active` (one unit of
+    /// work; a reminder already queued, by this replica or another, is left as it is).
+    async fn remind(
+        &self,
+        routing: &Routing,
+        active: &[Alert],
+        now: Timestamp,
+    ) -> ServiceResult<()> {
+        let due = routing.reminders(active, now);
+        if due.is_empty() {
+            return Ok(());
+        }
+        let mut work = self.core.begin(Mutation::RemindAlerts).await?;
+        let mut queued = Vec::new();
+        for new in &due {
+            queued.extend(work.tx().enqueue_delivery(new, now).await?);
+        }
+        queued_signals(&mut work, &queued);
+        work.commit().await
     }
 
     /// An alert fired or moved: its cached reads, then `alert.changed` per system.
@@ -380,5 +443,16 @@ fn rename_root(root: &mut Option<slod_store::InhibitedBy>, renamed: &HashMap<Str
         if let Some(id) = renamed.get(&root.alert_id) {
             root.alert_id = id.clone();
         }
+    }
+}
+
+/// `notification.changed` for each delivery queued by `work`.
+fn queued_signals(work: &mut Work, queued: &[slod_store::Delivery]) {
+    for delivery in queued {
+        work.signal(Signal::NotificationChanged(NotificationChanged {
+            subject: NotificationSubject::Delivery,
+            id: delivery.id.clone(),
+            deleted: false,
+        }));
     }
 }

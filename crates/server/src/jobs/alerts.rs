@@ -7,7 +7,7 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 
 use crate::alerts::Alerts;
-use crate::state::{AppState, Core};
+use crate::state::AppState;
 
 /// The lease's name.
 const LEASE: &str = "alerts";
@@ -22,7 +22,7 @@ fn lease_length(interval: Duration) -> SignedDuration {
 /// A failed evaluation is logged; the next interval tries again.
 pub async fn evaluate_forever(state: AppState) {
     let interval = Duration::from_secs(state.config.alerts_interval);
-    let alerts = Alerts::new(Core::of(&state), state.config.alerts_resolve_after);
+    let alerts = Alerts::of(&state);
     let owner = uuid::Uuid::new_v4().to_string();
     let mut ticks = tokio::time::interval(interval);
     ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -313,6 +313,8 @@ async fn prune_results(state: &AppState, now: Timestamp) -> ServiceResult<u64> {
         work.invalidate(state.views.alerts.pruned());
         work.invalidate(state.views.silences.pruned());
     }
+    // Delivered and dead notifications too (the outbox is not cached).
+    work.tx().prune_deliveries(cutoff).await?;
     work.commit().await?;
     Ok(pruned)
 }

@@ -4,11 +4,13 @@
 //!
 //! - `lease`: claiming a period's run so that one replica runs it;
 //! - `alerts`: evaluating alerts on the replica that holds the standing lease;
+//! - `deliveries`: draining the notification outbox, on every replica, under claims;
 //! - `daily`, `digest`: the jobs themselves, each a unit of work;
 //! - this module: when they are due, catching up missed days, and the schedule loop.
 
 mod alerts;
 mod daily;
+mod deliveries;
 mod digest;
 mod lease;
 
@@ -20,6 +22,7 @@ use jiff::{SignedDuration, Timestamp, ToSpan};
 pub use crate::calendar::{day_of, monday_of, start_of};
 pub use alerts::evaluate_forever;
 pub use daily::run_daily;
+pub use deliveries::deliver_forever;
 pub use digest::run_digest;
 pub use lease::Outcome;
 

@@ -45,6 +45,10 @@ pub enum Signal {
     /// system).
     #[serde(rename = "silence.changed")]
     SilenceChanged(SilenceChanged),
+    /// A notification channel or policy was created, replaced or deleted, or a delivery
+    /// attempt was recorded (every subscriber hears it).
+    #[serde(rename = "notification.changed")]
+    NotificationChanged(NotificationChanged),
     /// The weekly digest (Monday 09:00 UTC).
     #[serde(rename = "slo.digest")]
     Digest(Box<Digest>),
@@ -128,6 +132,25 @@ pub struct SilenceChanged {
     pub status: SilenceStatus,
 }
 
+/// What a `notification.changed` is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum NotificationSubject {
+    Channel,
+    Policy,
+    Delivery,
+}
+
+/// `notification.changed`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct NotificationChanged {
+    pub subject: NotificationSubject,
+    /// The channel's, policy's or delivery's id.
+    pub id: String,
+    pub deleted: bool,
+}
+
 /// `slo.streak.updated`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "camelCase")]
@@ -156,7 +179,7 @@ pub struct Resync {}
 
 impl Signal {
     /// Every event name, in catalogue order (the OpenAPI description lists them).
-    pub const NAMES: [&'static str; 12] = [
+    pub const NAMES: [&'static str; 13] = [
         "slo.status.changed",
         "slo.objective.deleted",
         "health.changed",
@@ -167,6 +190,7 @@ impl Signal {
         "slo.achievement.unlocked",
         "alert.changed",
         "silence.changed",
+        "notification.changed",
         "slo.digest",
         "signals.resync",
     ];
@@ -184,8 +208,9 @@ impl Signal {
             Signal::AchievementUnlocked(_) => 7,
             Signal::AlertChanged(_) => 8,
             Signal::SilenceChanged(_) => 9,
-            Signal::Digest(_) => 10,
-            Signal::Resync(_) => 11,
+            Signal::NotificationChanged(_) => 10,
+            Signal::Digest(_) => 11,
+            Signal::Resync(_) => 12,
         }]
     }
 
@@ -202,7 +227,10 @@ impl Signal {
             Signal::StreakUpdated(s) => Some(&s.system_id),
             Signal::AchievementUnlocked(s) => Some(&s.system_id),
             Signal::AlertChanged(s) => Some(&s.system_id),
-            Signal::SilenceChanged(_) | Signal::Digest(_) | Signal::Resync(_) => None,
+            Signal::SilenceChanged(_)
+            | Signal::NotificationChanged(_)
+            | Signal::Digest(_)
+            | Signal::Resync(_) => None,
         }
     }
 
@@ -219,6 +247,7 @@ impl Signal {
             Signal::AchievementUnlocked(p) => serde_json::to_string(p),
             Signal::AlertChanged(p) => serde_json::to_string(p),
             Signal::SilenceChanged(p) => serde_json::to_string(p),
+            Signal::NotificationChanged(p) => serde_json::to_string(p),
             Signal::Digest(p) => serde_json::to_string(p),
             Signal::Resync(p) => serde_json::to_string(p),
         };
@@ -296,6 +325,11 @@ mod tests {
                 silence_id: "s".into(),
                 status: SilenceStatus::Active,
             }),
+            Signal::NotificationChanged(NotificationChanged {
+                subject: NotificationSubject::Delivery,
+                id: "d".into(),
+                deleted: false,
+            }),
             Signal::Digest(Box::new(slod_engine::digest::digest(
                 vec![],
                 Timestamp::UNIX_EPOCH,
@@ -314,6 +348,7 @@ mod tests {
                 | Signal::AchievementUnlocked(_)
                 | Signal::AlertChanged(_)
                 | Signal::SilenceChanged(_)
+                | Signal::NotificationChanged(_)
                 | Signal::Digest(_)
                 | Signal::Resync(_) => {}
             }
@@ -345,8 +380,13 @@ mod tests {
             status.data_json(),
             r#"{"systemId":"s","objectiveId":"o","budgetRemainingPercent":50.0,"isBreaching":false,"tier":"healthy"}"#
         );
-        assert_eq!(examples()[11].data_json(), "{}");
+        assert_eq!(examples()[12].data_json(), "{}");
+        assert_eq!(examples()[11].system_id(), None);
         assert_eq!(examples()[10].system_id(), None);
+        assert_eq!(
+            examples()[10].data_json(),
+            r#"{"subject":"delivery","id":"d","deleted":false}"#
+        );
         assert_eq!(examples()[9].system_id(), None);
         assert_eq!(
             examples()[8].data_json(),

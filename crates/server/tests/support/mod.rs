@@ -68,10 +68,11 @@ pub async fn start(db: Db, adjust: impl FnOnce(&mut Config)) -> Option<TestServe
         listen: "127.0.0.1:0".parse().unwrap(),
         admin_token: Some(ADMIN.into()),
         // Tests run the jobs and alert evaluations themselves, at the instants they choose;
-        // probes only where tested.
+        // probes and the delivery worker only where tested.
         jobs: false,
         probes: false,
         alerts: false,
+        deliveries: false,
         ..Config::default()
     };
     match db {
