@@ -43,6 +43,9 @@ use crate::signals::Signal;
         crate::objectives::routes::for_system,
         crate::objectives::routes::bulk_status,
         crate::objectives::routes::downtime,
+        crate::objectives::routes::gate,
+        crate::objectives::routes::system_gate,
+        crate::objectives::routes::slo_metrics,
         crate::maintenance::routes::create,
         crate::maintenance::routes::cancel,
         crate::maintenance::routes::get,
@@ -112,6 +115,10 @@ pub async fn serve() -> axum::Json<Value> {
 /// The scope an operation needs (api.md, "Conventions"); `None` for operational routes.
 pub fn scope(path: &str, method: &str, operation_id: &str) -> Option<slod_store::Scope> {
     use slod_store::Scope;
+    if path == "/metrics/slo" {
+        // It names systems and objectives: a read like any other.
+        return Some(Scope::Read);
+    }
     if !path.starts_with("/api/") {
         return None;
     }

@@ -125,6 +125,8 @@ pub fn router(state: AppState) -> Router {
                 .merge(manage(put(nt::replace_policy).delete(nt::delete_policy))),
         )
         .route("/notification-deliveries", read(get(nt::list_deliveries)))
+        .route("/objectives/{id}/gate", read(get(obj::gate)))
+        .route("/systems/{id}/gate", read(get(obj::system_gate)))
         .route("/signals", read(get(sse::stream)));
 
     Router::new()
@@ -133,6 +135,7 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
+        .route("/metrics/slo", read(get(objectives::routes::slo_metrics)))
         .route("/openapi.json", get(openapi::serve))
         .fallback(|| async { ApiError::not_found("no such route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -3,6 +3,8 @@
 //! its system's timeline (engine.md), so a change of its definition invalidates and
 //! re-signals only its own system's statuses.
 
+pub mod export;
+pub mod gate;
 pub mod routes;
 
 use std::collections::BTreeMap;
@@ -335,6 +337,39 @@ impl Objectives {
         Ok(BulkStatusResponse { systems })
     }
 
+    /// Every objective's status as Sloth-named Prometheus gauges (see [`export`]), read from
+    /// the cache the dashboard reads.
+    pub async fn slo_metrics(&self) -> ServiceResult<String> {
+        let layers = self.0.views.topology.layers().await?;
+        let all = self.0.views.statuses.of_systems(&layers.systems).await?;
+        Ok(export::render(
+            all.iter().flat_map(|of_system| of_system.iter()),
+        ))
+    }
+
+    /// The deploy gate of one objective (see [`gate`]). Errors: not found; a threshold
+    /// outside 0..=100 (`minRemainingPercent`).
+    pub async fn gate(
+        &self,
+        id: &ObjectiveId,
+        min_remaining_percent: Option<f64>,
+    ) -> ServiceResult<gate::Gate> {
+        let min = threshold(min_remaining_percent)?;
+        let objective = self.get(id).await?;
+        Ok(gate::decide([&objective], min))
+    }
+
+    /// The deploy gate of every objective of a system. Errors: as [`Objectives::gate`].
+    pub async fn system_gate(
+        &self,
+        system: &SystemId,
+        min_remaining_percent: Option<f64>,
+    ) -> ServiceResult<gate::Gate> {
+        let min = threshold(min_remaining_percent)?;
+        let objectives = self.for_system(system).await?;
+        Ok(gate::decide(objectives.iter(), min))
+    }
+
     /// An objective's derived downtime over its window, newest first, at most `limit`
     /// segments.
     pub async fn downtime(&self, id: &ObjectiveId, limit: usize) -> ServiceResult<DowntimeList> {
@@ -352,5 +387,17 @@ impl Objectives {
             slod_engine::downtime(&objectives[0], t, now, limit)
         })?;
         Ok(DowntimeList { events })
+    }
+}
+
+/// A gate's threshold: percent of the error budget, 0..=100 (default 0).
+fn threshold(min_remaining_percent: Option<f64>) -> ServiceResult<f64> {
+    match min_remaining_percent {
+        None => Ok(0.0),
+        Some(p) if (0.0..=100.0).contains(&p) => Ok(p),
+        Some(_) => Err(ServiceError::field(
+            "minRemainingPercent",
+            "must be a percent from 0 to 100",
+        )),
     }
 }

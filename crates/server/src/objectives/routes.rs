@@ -98,3 +98,65 @@ pub async fn downtime(
     let limit = query.limit()?;
     Ok(Json(objectives.downtime(&id, limit).await?))
 }
+
+/// `minRemainingPercent`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct GateQuery {
+    /// The least error budget left, percent (0..=100, default 0): below it the gate closes.
+    #[param(minimum = 0, maximum = 100)]
+    min_remaining_percent: Option<f64>,
+}
+
+/// `200` when the gate is open, `409` when it is closed; the same body either way.
+fn gate_answer(gate: super::gate::Gate) -> (StatusCode, Json<super::gate::Gate>) {
+    let status = if gate.allowed {
+        StatusCode::OK
+    } else {
+        StatusCode::CONFLICT
+    };
+    (status, Json(gate))
+}
+
+#[utoipa::path(get, path = "/api/v1/objectives/{id}/gate", tag = "objectives", operation_id = "getObjectiveGate", params(("id" = ObjectiveId, Path), GateQuery),
+    responses((status = 200, description = "the gate is open", body = super::gate::Gate), (status = 409, description = "the gate is closed: breaching, budget below the threshold, or a page-level burn alert", body = super::gate::Gate),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn gate(
+    State(objectives): State<Objectives>,
+    Id(id): Id<ObjectiveId>,
+    ApiQuery(query): ApiQuery<GateQuery>,
+) -> ApiResult<(StatusCode, Json<super::gate::Gate>)> {
+    Ok(gate_answer(
+        objectives.gate(&id, query.min_remaining_percent).await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/api/v1/systems/{id}/gate", tag = "objectives", operation_id = "getSystemGate", params(("id" = SystemId, Path), GateQuery),
+    responses((status = 200, description = "the gate is open", body = super::gate::Gate), (status = 409, description = "the gate is closed for one of the system's objectives", body = super::gate::Gate),
+        (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn system_gate(
+    State(objectives): State<Objectives>,
+    Id(system): Id<SystemId>,
+    ApiQuery(query): ApiQuery<GateQuery>,
+) -> ApiResult<(StatusCode, Json<super::gate::Gate>)> {
+    Ok(gate_answer(
+        objectives
+            .system_gate(&system, query.min_remaining_percent)
+            .await?,
+    ))
+}
+
+#[utoipa::path(get, path = "/metrics/slo", tag = "objectives", operation_id = "getSloMetrics",
+    responses((status = 200, description = "Every objective as Sloth-named Prometheus gauges (text format 0.0.4)", content_type = "text/plain")))]
+pub async fn slo_metrics(
+    State(objectives): State<Objectives>,
+) -> ApiResult<([(axum::http::header::HeaderName, &'static str); 1], String)> {
+    Ok((
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4",
+        )],
+        objectives.slo_metrics().await?,
+    ))
+}
