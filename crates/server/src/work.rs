@@ -85,7 +85,8 @@ mutations!(
     CreatePolicy,
     UpdatePolicy,
     DeletePolicy,
-    /// A delivery worker claimed due deliveries under its lease.
+    /// A delivery worker claimed due deliveries under its lease, or handed back ones it had
+    /// no slot for.
     ClaimDeliveries,
     /// A delivery attempt was recorded (delivered, retried later, or dead).
     RecordDelivery,

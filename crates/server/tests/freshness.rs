@@ -310,9 +310,9 @@ async fn mutate(kind: Mutation, s: &TestServer, w: &World) {
         Mutation::ClaimDeliveries | Mutation::RecordDelivery => {
             // One claimed delivery is sent (to nobody: refused) and its attempt recorded.
             let n: slod::notifications::Notifications = axum::extract::FromRef::from_ref(&s.state);
-            let claimed = n.claim("fresh", 1, std::time::Duration::from_secs(60)).await.unwrap();
+            let (claim, claimed) = n.claim(1, std::time::Duration::from_secs(60), &[]).await.unwrap();
             assert_eq!(claimed.len(), 1);
-            let recorded = n.deliver(claimed.into_iter().next().unwrap(), "fresh").await.unwrap();
+            let recorded = n.deliver(claimed.into_iter().next().unwrap(), &claim).await.unwrap();
             assert_eq!(recorded.unwrap().attempts, 1);
         }
         Mutation::RemindAlerts => {

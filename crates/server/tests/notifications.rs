@@ -452,8 +452,20 @@ async fn bad_channels_and_policies_are_refused_and_change_nothing(db: Db) {
             "name",
         ),
         (
-            json!({"name": "x", "kind": "webhook", "url": "http://a", "colour": 1}),
+            json!({"name": "x", "kind": "webhook", "url": "http://a", "secret": "s", "colour": 1}),
             "colour",
+        ),
+        (
+            json!({"name": "x", "kind": "webhook", "url": "http://a"}),
+            "secret",
+        ),
+        (
+            json!({"name": "x", "kind": "webhook", "url": "http://a", "secret": ""}),
+            "secret",
+        ),
+        (
+            json!({"name": "x", "kind": "email", "url": "smtp://me:pw@mail:25", "emailTo": ["a@example.com"], "emailFrom": "slod@example.com"}),
+            "url",
         ),
     ];
     for (body, field) in bad_channels {
@@ -507,6 +519,16 @@ async fn bad_channels_and_policies_are_refused_and_change_nothing(db: Db) {
         )
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A stored secret never follows the channel to another host.
+    let (status, error) = s
+        .call(
+            Method::PUT,
+            &format!("/api/v1/notification-channels/{hook}"),
+            Some(json!({"name": "hook", "kind": "webhook", "url": "https://elsewhere.example.com/hook"})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{error}");
+    assert_eq!(error["error"]["details"][0]["field"], "secret");
     let after = (
         s.get("/api/v1/notification-channels").await,
         s.get("/api/v1/notification-policies").await,

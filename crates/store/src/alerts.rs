@@ -599,6 +599,21 @@ impl Store {
             .items)
     }
 
+    /// The alerts that resolved at or after `since`, with their systems.
+    pub async fn alerts_ended_since(&self, since: Timestamp) -> Result<Vec<Alert>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let rows = sqlx::query(
+            "SELECT a.* FROM alerts a WHERE a.ends_at IS NOT NULL AND a.ends_at >= $1 ORDER BY a.ends_at DESC, a.id DESC",
+        )
+        .bind(ms(since))
+        .fetch_all(&mut *conn)
+        .await?;
+        let count = rows.len();
+        Ok(page_with_systems(&mut conn, &ALERTS, rows, count.max(1))
+            .await?
+            .items)
+    }
+
     /// One alert.
     pub async fn get_alert(&self, id: &str) -> Result<Option<Alert>, StoreError> {
         let mut conn = self.pool.acquire().await?;

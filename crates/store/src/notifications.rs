@@ -474,6 +474,28 @@ impl Tx {
         }))
     }
 
+    /// Enqueues a reminder at `now`, only while its alert is still firing at `revision` (a
+    /// reminder computed from an older read never follows the alert's resolution); `None`
+    /// if the alert moved on or the key is already queued.
+    pub async fn enqueue_reminder(
+        &mut self,
+        new: &NewDelivery,
+        revision: i64,
+        now: Timestamp,
+    ) -> Result<Option<Delivery>, StoreError> {
+        let firing: Option<String> = sqlx::query_scalar(
+            "SELECT id FROM alerts WHERE id = $1 AND revision = $2 AND state = 'firing' AND ends_at IS NULL",
+        )
+        .bind(&new.alert_id)
+        .bind(revision)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        if firing.is_none() {
+            return Ok(None);
+        }
+        self.enqueue_delivery(new, now).await
+    }
+
     /// The channels among `channel_ids` that were sent `alert_id` firing (so they hear its
     /// resolution).
     pub async fn channels_that_heard(
@@ -499,33 +521,44 @@ impl Tx {
     /// so a receiver hears an alert's transitions in order (a resolution never overtakes its
     /// firing, which Alertmanager would take for a new firing). On PostgreSQL the rows are
     /// locked with `SKIP LOCKED`, so concurrent workers take different rows without waiting.
+    ///
+    /// Rows to the channels in `skip` are left for later (the caller has as many sends to
+    /// them in flight as it allows).
     pub async fn claim_deliveries(
         &mut self,
         now: Timestamp,
         lease_until: Timestamp,
         claim: &str,
         limit: usize,
+        skip: &[String],
     ) -> Result<Vec<Claimed>, StoreError> {
         let lock = match self.backend {
             Backend::Postgres => " FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let skipped = if skip.is_empty() {
+            String::new()
+        } else {
+            format!("AND d.channel_id NOT IN ({}) ", placeholders(5, skip.len()))
+        };
         let sql = format!(
             "UPDATE notification_deliveries SET claimed_until = $1, claim = $2 WHERE id IN (\
                SELECT d.id FROM notification_deliveries d WHERE d.status = 'pending' AND d.next_attempt_at <= $3 \
-               AND (d.claimed_until IS NULL OR d.claimed_until <= $3) \
+               AND (d.claimed_until IS NULL OR d.claimed_until <= $3) {skipped}\
                AND NOT EXISTS (SELECT 1 FROM notification_deliveries e WHERE e.alert_id = d.alert_id AND e.channel_id = d.channel_id \
                  AND e.status = 'pending' AND (e.created_at < d.created_at OR (e.created_at = d.created_at AND e.id < d.id))) \
                ORDER BY d.next_attempt_at, d.id LIMIT $4{lock}) \
              RETURNING {DELIVERY_COLUMNS}, notice"
         );
-        let rows = sqlx::query(&sql)
+        let mut query = sqlx::query(&sql)
             .bind(ms(lease_until))
             .bind(claim)
             .bind(ms(now))
-            .bind(limit as i64)
-            .fetch_all(&mut *self.tx)
-            .await?;
+            .bind(limit as i64);
+        for channel in skip {
+            query = query.bind(channel);
+        }
+        let rows = query.fetch_all(&mut *self.tx).await?;
         Ok(rows
             .iter()
             .map(|row| {
@@ -535,6 +568,23 @@ impl Tx {
                 })
             })
             .collect::<Result<_, sqlx::Error>>()?)
+    }
+
+    /// Hands back the deliveries `ids` that `claim` holds, unsent and due as before (the
+    /// worker has no slot for them now); returns how many.
+    pub async fn release_claims(&mut self, claim: &str, ids: &[String]) -> Result<u64, StoreError> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let sql = format!(
+            "UPDATE notification_deliveries SET claimed_until = NULL, claim = NULL WHERE claim = $1 AND id IN ({})",
+            placeholders(2, ids.len())
+        );
+        let mut query = sqlx::query(&sql).bind(claim);
+        for id in ids {
+            query = query.bind(id);
+        }
+        Ok(query.execute(&mut *self.tx).await?.rows_affected())
     }
 
     /// Records `attempt` of delivery `id` at `now`, if `claim` still holds it; `None` if the
@@ -593,10 +643,13 @@ impl Tx {
         Ok(Some(delivery_from_row(&row)?))
     }
 
-    /// Deletes delivered and dead deliveries created before `before`; returns how many went.
+    /// Deletes delivered and dead deliveries created before `before`, except those of alerts
+    /// still active (their firing deliveries say who must hear the resolution); returns how
+    /// many went.
     pub async fn prune_deliveries(&mut self, before: Timestamp) -> Result<u64, StoreError> {
         let done = sqlx::query(
-            "DELETE FROM notification_deliveries WHERE status <> 'pending' AND created_at < $1",
+            "DELETE FROM notification_deliveries WHERE status <> 'pending' AND created_at < $1 \
+             AND alert_id NOT IN (SELECT id FROM alerts WHERE ends_at IS NULL)",
         )
         .bind(ms(before))
         .execute(&mut *self.tx)

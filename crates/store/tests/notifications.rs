@@ -15,6 +15,7 @@ conformance!(
     concurrent_workers_claim_each_delivery_once,
     a_lapsed_claim_records_nothing_and_the_row_goes_out_again,
     an_alerts_transitions_go_to_a_channel_in_order,
+    busy_channels_wait_reminders_need_a_firing_alert_and_active_alerts_keep_their_history,
     failures_back_off_then_die_and_old_deliveries_are_pruned,
 );
 
@@ -151,7 +152,7 @@ async fn concurrent_workers_claim_each_delivery_once(s: Store) {
             loop {
                 let mut tx = s.begin().await.unwrap();
                 let claimed = tx
-                    .claim_deliveries(mins(1), mins(2), &format!("w{w}"), 3)
+                    .claim_deliveries(mins(1), mins(2), &format!("w{w}"), 3, &[])
                     .await
                     .unwrap();
                 tx.commit().await.unwrap();
@@ -177,16 +178,16 @@ async fn concurrent_workers_claim_each_delivery_once(s: Store) {
 async fn a_lapsed_claim_records_nothing_and_the_row_goes_out_again(s: Store) {
     let c = tx!(s, create_channel(&webhook("hook"), now())).unwrap();
     tx!(s, enqueue_delivery(&delivery("a1", &c.id, "k"), now())).unwrap();
-    let first = tx!(s, claim_deliveries(now(), mins(1), "one", 10)).unwrap();
+    let first = tx!(s, claim_deliveries(now(), mins(1), "one", 10, &[])).unwrap();
     assert_eq!(first.len(), 1);
     assert!(
-        tx!(s, claim_deliveries(now(), mins(1), "two", 10))
+        tx!(s, claim_deliveries(now(), mins(1), "two", 10, &[]))
             .unwrap()
             .is_empty(),
         "a live claim keeps the row"
     );
     // The first worker's lease lapses; another takes the row.
-    let second = tx!(s, claim_deliveries(mins(1), mins(2), "two", 10)).unwrap();
+    let second = tx!(s, claim_deliveries(mins(1), mins(2), "two", 10, &[])).unwrap();
     assert_eq!(second.len(), 1);
     let id = second[0].delivery.id.clone();
     let ok = Attempt::Delivered {
@@ -208,7 +209,7 @@ async fn a_lapsed_claim_records_nothing_and_the_row_goes_out_again(s: Store) {
 async fn failures_back_off_then_die_and_old_deliveries_are_pruned(s: Store) {
     let c = tx!(s, create_channel(&webhook("hook"), now())).unwrap();
     tx!(s, enqueue_delivery(&delivery("a1", &c.id, "k"), now())).unwrap();
-    let claimed = tx!(s, claim_deliveries(now(), mins(1), "w", 10)).unwrap();
+    let claimed = tx!(s, claim_deliveries(now(), mins(1), "w", 10, &[])).unwrap();
     let id = claimed[0].delivery.id.clone();
     let retry = Attempt::Failed {
         status_code: Some(503),
@@ -223,13 +224,13 @@ async fn failures_back_off_then_die_and_old_deliveries_are_pruned(s: Store) {
         (DeliveryStatus::Pending, 1, Some(mins(5)))
     );
     assert!(
-        tx!(s, claim_deliveries(mins(4), mins(6), "w", 10))
+        tx!(s, claim_deliveries(mins(4), mins(6), "w", 10, &[]))
             .unwrap()
             .is_empty(),
         "not due before its next attempt"
     );
     assert_eq!(
-        tx!(s, claim_deliveries(mins(5), mins(6), "w", 10))
+        tx!(s, claim_deliveries(mins(5), mins(6), "w", 10, &[]))
             .unwrap()
             .len(),
         1
@@ -286,7 +287,7 @@ async fn an_alerts_transitions_go_to_a_channel_in_order(s: Store) {
         keys
     };
     // The resolution waits while its firing is pending, claimed or backing off.
-    let first = tx!(s, claim_deliveries(mins(2), mins(3), "w", 10)).unwrap();
+    let first = tx!(s, claim_deliveries(mins(2), mins(3), "w", 10, &[])).unwrap();
     let firing_id = first
         .iter()
         .find(|c| c.delivery.idempotency_key == "fire")
@@ -303,12 +304,12 @@ async fn an_alerts_transitions_go_to_a_channel_in_order(s: Store) {
     tx!(s, record_attempt(&firing_id, "w", &retry, mins(2))).unwrap();
     // (The other channel's firing, whose lease lapsed, goes again: it has nothing before it.)
     assert_eq!(
-        keys(tx!(s, claim_deliveries(mins(3), mins(5), "w", 10)).unwrap()),
+        keys(tx!(s, claim_deliveries(mins(3), mins(5), "w", 10, &[])).unwrap()),
         ["fire-other"]
     );
     // Once the firing is delivered, the resolution goes.
     assert_eq!(
-        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10)).unwrap()),
+        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10, &[])).unwrap()),
         ["fire"]
     );
     let ok = Attempt::Delivered {
@@ -316,7 +317,83 @@ async fn an_alerts_transitions_go_to_a_channel_in_order(s: Store) {
     };
     tx!(s, record_attempt(&firing_id, "w", &ok, mins(4))).unwrap();
     assert_eq!(
-        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10)).unwrap()),
+        keys(tx!(s, claim_deliveries(mins(4), mins(5), "w", 10, &[])).unwrap()),
         ["resolve"]
+    );
+}
+
+async fn busy_channels_wait_reminders_need_a_firing_alert_and_active_alerts_keep_their_history(
+    s: Store,
+) {
+    tx!(s, create_system(system("db", &[]), now())).unwrap();
+    let c = tx!(s, create_channel(&webhook("hook"), now())).unwrap();
+    let alert = NewAlert {
+        id: uuid::Uuid::new_v4().to_string(),
+        fingerprint: "f".into(),
+        subject: AlertSubject {
+            subject_type: SubjectType::System,
+            id: "db".into(),
+        },
+        system_ids: vec!["db".into()],
+        objective_id: None,
+        kind: AlertKind::Health,
+        severity: AlertSeverity::Ticket,
+        state: AlertState::Firing,
+        inhibited_by: None,
+        silenced_by: None,
+        summary: "db is down".into(),
+    };
+    let fired = tx!(s, fire_alert(&alert, now())).unwrap().unwrap();
+    tx!(
+        s,
+        enqueue_delivery(&delivery(&fired.id, &c.id, "fire"), now())
+    )
+    .unwrap();
+    // A channel at its in-flight limit is skipped.
+    assert!(tx!(
+        s,
+        claim_deliveries(now(), mins(1), "w", 10, std::slice::from_ref(&c.id))
+    )
+    .unwrap()
+    .is_empty());
+    // A claimed row handed back is claimable at once.
+    let held = tx!(s, claim_deliveries(now(), mins(1), "h", 10, &[])).unwrap();
+    let ids = vec![held[0].delivery.id.clone()];
+    assert_eq!(tx!(s, release_claims("other", &ids)).unwrap(), 0);
+    assert_eq!(tx!(s, release_claims("h", &ids)).unwrap(), 1);
+    let claimed = tx!(s, claim_deliveries(now(), mins(1), "w", 10, &[])).unwrap();
+    let ok = Attempt::Delivered {
+        status_code: Some(200),
+    };
+    tx!(s, record_attempt(&claimed[0].delivery.id, "w", &ok, now())).unwrap();
+    // A reminder goes only while the alert fires at the revision it was computed from.
+    let mut reminder = delivery(&fired.id, &c.id, "again");
+    reminder.event = NotifyEvent::Repeat;
+    assert!(
+        tx!(s, enqueue_reminder(&reminder, fired.revision + 1, mins(1)))
+            .unwrap()
+            .is_none()
+    );
+    assert!(tx!(s, enqueue_reminder(&reminder, fired.revision, mins(1)))
+        .unwrap()
+        .is_some());
+    // The delivered firing of an active alert outlives the retention: it names who hears the
+    // resolution.
+    assert_eq!(tx!(s, prune_deliveries(mins(60))).unwrap(), 0);
+    let resolve = AlertMove {
+        state: AlertState::Resolved,
+        inhibited_by: None,
+        silenced_by: None,
+        condition_false_since: Some(mins(2)),
+    };
+    tx!(s, move_alert(&fired, &resolve, mins(2)))
+        .unwrap()
+        .unwrap();
+    assert_eq!(s.alerts_ended_since(mins(2)).await.unwrap().len(), 1);
+    assert!(s.alerts_ended_since(mins(3)).await.unwrap().is_empty());
+    assert_eq!(
+        tx!(s, prune_deliveries(mins(60))).unwrap(),
+        1,
+        "the delivered firing"
     );
 }

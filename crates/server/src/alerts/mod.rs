@@ -176,8 +176,17 @@ impl Alerts {
         if !routing.is_empty() {
             let active = views.alerts.active().await?;
             self.remind(&routing, &active, now).await?;
-            self.notifications
-                .refresh_alertmanagers(routing.alertmanager_batches(&active, now), self.interval);
+            // Firing alerts, and those resolved in the last four intervals at their real end.
+            let window = i64::try_from(self.interval.saturating_mul(4)).unwrap_or(i64::MAX);
+            let since = now
+                .checked_sub(SignedDuration::from_secs(window))
+                .unwrap_or(now);
+            let mut refreshed: Vec<Alert> = active.iter().cloned().collect();
+            refreshed.extend(self.core.store.alerts_ended_since(since).await?);
+            self.notifications.refresh_alertmanagers(
+                routing.alertmanager_batches(&refreshed, now),
+                self.interval,
+            );
         }
         metrics::histogram!("slod_alerts_evaluation_duration_seconds")
             .record(started.elapsed().as_secs_f64());
@@ -275,8 +284,8 @@ impl Alerts {
         }
         let mut work = self.core.begin(Mutation::RemindAlerts).await?;
         let mut queued = Vec::new();
-        for new in &due {
-            queued.extend(work.tx().enqueue_delivery(new, now).await?);
+        for (new, revision) in &due {
+            queued.extend(work.tx().enqueue_reminder(new, *revision, now).await?);
         }
         queued_signals(&mut work, &queued);
         work.commit().await

@@ -24,7 +24,7 @@ pub struct Notice {
     pub alert: Alert,
     /// The objective's name, for objective alerts that have one.
     pub objective_name: Option<String>,
-    /// The dashboard page of the alert's first system (`SLOD_PUBLIC_URL` based).
+    /// The alert on the dashboard: `<SLOD_PUBLIC_URL>/#alert-<id>`.
     pub dashboard_url: String,
     /// When the transition happened.
     #[schema(value_type = String, format = DateTime)]

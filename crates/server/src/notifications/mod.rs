@@ -126,8 +126,9 @@ pub struct TestResult {
     pub error: Option<String>,
 }
 
-/// How deliveries are retried: exponential backoff with full jitter from `first_retry`,
-/// doubling up to an hour, at most `attempts` sends in all.
+/// How deliveries are retried: exponential backoff from `first_retry`, doubling up to an
+/// hour, plus a random jitter of up to the delay itself (so at most two hours apart), at most
+/// `attempts` sends in all.
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
     pub first_retry: Duration,
@@ -206,7 +207,7 @@ impl Notifications {
     /// Creates a channel. Errors: invalid fields (a bad URL for its kind, missing email
     /// addresses).
     pub async fn create_channel(&self, input: ChannelInput) -> ServiceResult<Channel> {
-        let new = checked_channel(input)?;
+        let new = checked_channel(input, None)?;
         let mut work = self.core.begin(Mutation::CreateChannel).await?;
         let channel = work.tx().create_channel(&new, Timestamp::now()).await?;
         announce(&mut work, NotificationSubject::Channel, &channel.id, false);
@@ -220,7 +221,8 @@ impl Notifications {
         id: &ChannelId,
         input: ChannelInput,
     ) -> ServiceResult<Channel> {
-        let new = checked_channel(input)?;
+        let stored = self.channel(id).await?;
+        let new = checked_channel(input, Some(&stored))?;
         let mut work = self.core.begin(Mutation::UpdateChannel).await?;
         let channel = work
             .tx()
@@ -336,13 +338,16 @@ impl Notifications {
         })
     }
 
-    /// Claims up to `limit` due deliveries for `claim` until `lease` from now.
+    /// Claims up to `limit` due deliveries until `lease` from now, none to the channels in
+    /// `skip`, under a claim token of their own (so a worker that claims a row again after its
+    /// lease lapsed cannot record the old attempt). Returns the token and the rows.
     pub async fn claim(
         &self,
-        claim: &str,
         limit: usize,
         lease: Duration,
-    ) -> ServiceResult<Vec<Claimed>> {
+        skip: &[String],
+    ) -> ServiceResult<(String, Vec<Claimed>)> {
+        let claim = uuid::Uuid::new_v4().to_string();
         let now = Timestamp::now();
         let until = now
             .checked_add(
@@ -351,9 +356,23 @@ impl Notifications {
             )
             .unwrap_or(now);
         let mut work = self.core.begin(Mutation::ClaimDeliveries).await?;
-        let claimed = work.tx().claim_deliveries(now, until, claim, limit).await?;
+        let claimed = work
+            .tx()
+            .claim_deliveries(now, until, &claim, limit, skip)
+            .await?;
         work.commit().await?;
-        Ok(claimed)
+        Ok((claim, claimed))
+    }
+
+    /// Hands back deliveries `claim` holds but cannot send yet, so they go out without
+    /// waiting for the lease to lapse.
+    pub async fn release(&self, claim: &str, ids: &[String]) -> ServiceResult<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut work = self.core.begin(Mutation::ClaimDeliveries).await?;
+        work.tx().release_claims(claim, ids).await?;
+        work.commit().await
     }
 
     /// Sends one claimed delivery and records how it went (a unit of work of its own that
@@ -421,8 +440,10 @@ impl Notifications {
     }
 
     /// Re-sends every firing alert to the Alertmanager channels that hear it, each channel on
-    /// its own task (a slow one delays nobody), ending four evaluation intervals ahead. Not
-    /// queued: the next evaluation re-sends anyway.
+    /// its own task (a slow one delays nobody), ending four evaluation intervals ahead, with the
+    /// alerts resolved in the last four intervals at their real end (so a refresh that lost a
+    /// race with a resolution is corrected by the next). Not queued: the next evaluation
+    /// re-sends anyway.
     pub fn refresh_alertmanagers(&self, batches: Vec<(Channel, Vec<Notice>)>, interval: u64) {
         let now = Timestamp::now();
         for (channel, notices) in batches {
@@ -453,7 +474,10 @@ fn announce(work: &mut Work, subject: NotificationSubject, id: &str, deleted: bo
     }));
 }
 
-fn checked_channel(input: ChannelInput) -> ServiceResult<NewChannel> {
+/// `input` checked, replacing `stored` if given. A secret is never carried to another kind or
+/// host (it would hand a webhook's key, or an SMTP password, to whoever runs the new one), and
+/// a webhook always has one (its deliveries are signed).
+fn checked_channel(input: ChannelInput, stored: Option<&Channel>) -> ServiceResult<NewChannel> {
     let mut problems = Problems::default();
     problems.text("name", &input.name, MAX_NAME);
     let url = input.url.trim();
@@ -476,9 +500,10 @@ fn checked_channel(input: ChannelInput) -> ServiceResult<NewChannel> {
             Ok(parsed) if parsed.host_str().is_none_or(str::is_empty) => {
                 problems.add("url", "names no host")
             }
-            Ok(parsed) if input.kind != ChannelKind::Email && parsed.password().is_some() => {
-                problems.add("url", "must not carry a password; use secret")
-            }
+            Ok(parsed) if parsed.password().is_some() => problems.add(
+                "url",
+                "must not carry a password (it would be shown): use secret",
+            ),
             Ok(_) => {}
             Err(e) => problems.add("url", format!("is not a URL: {e}")),
         }
@@ -489,6 +514,30 @@ fn checked_channel(input: ChannelInput) -> ServiceResult<NewChannel> {
         .is_some_and(|s| s.chars().count() > 500)
     {
         problems.add("secret", "at most 500 characters");
+    }
+    let host = |url: &str| {
+        reqwest::Url::parse(url.trim())
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+    };
+    let keeps = input.secret.is_none();
+    if let Some(stored) = stored.filter(|s| keeps && s.has_secret) {
+        if stored.kind != input.kind || host(&stored.url) != host(&input.url) {
+            problems.add(
+                "secret",
+                "give the secret again: the kind or host changed, and a stored secret never follows a channel elsewhere",
+            );
+        }
+    }
+    let will_have_secret = match input.secret.as_deref() {
+        None => stored.is_some_and(|s| s.has_secret),
+        Some(secret) => !secret.is_empty(),
+    };
+    if input.kind == ChannelKind::Webhook && !will_have_secret {
+        problems.add(
+            "secret",
+            "a webhook channel signs its deliveries: give a signing secret",
+        );
     }
     if input.kind == ChannelKind::Email {
         if input.email_to.is_empty() || input.email_to.len() > MAX_RECIPIENTS {

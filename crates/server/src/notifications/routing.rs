@@ -6,9 +6,10 @@
 //! its severity is at least the policy's minimum (`page` above `ticket`). The channels of
 //! every matching policy hear it.
 //!
-//! Only `firing` is sent: an alert that fires inhibited or silenced is recorded and not sent;
-//! when it becomes firing it is sent then. A resolution goes to the channels that heard the
-//! alert fire, whatever the policies say now, so nobody is left with an alert that never ends.
+//! An alert is announced when it becomes `firing`: one that fires inhibited or silenced is
+//! recorded and not sent, and is sent when it becomes firing. Its resolution goes to the
+//! channels that heard it fire, whatever the policies say now, so nobody is left with an alert
+//! that never ends.
 
 use std::collections::{HashMap, HashSet};
 
@@ -178,13 +179,14 @@ impl Routing {
         Ok(queued)
     }
 
-    /// The reminders due at `now` for the firing alerts among `active`: one per elapsed
-    /// repeat interval since the alert started, per channel with an interval (Alertmanager
-    /// repeats on its own). The key names the interval, so every replica enqueues it once.
-    pub fn reminders(&self, active: &[Alert], now: Timestamp) -> Vec<NewDelivery> {
+    /// The reminders due at `now` for the firing alerts among `active`, each with the alert
+    /// revision it was computed from: one per elapsed repeat interval since the alert's last
+    /// change, per channel with an interval (Alertmanager repeats on its own). The key names
+    /// the revision and the interval, so every replica enqueues it once.
+    pub fn reminders(&self, active: &[Alert], now: Timestamp) -> Vec<(NewDelivery, i64)> {
         let mut out = Vec::new();
         for alert in active.iter().filter(|a| a.state == AlertState::Firing) {
-            let firing_for = now.as_second() - alert.starts_at.as_second();
+            let firing_for = now.as_second() - alert.updated_at.as_second();
             for hearer in self.hearers(alert) {
                 let Some(every) = hearer.repeat_seconds.filter(|s| *s > 0) else {
                     continue;
@@ -193,28 +195,36 @@ impl Routing {
                     continue;
                 }
                 let nth = firing_for / every;
-                out.push(NewDelivery {
+                let new = NewDelivery {
                     alert_id: alert.id.clone(),
                     channel_id: hearer.channel.id.clone(),
                     event: NotifyEvent::Repeat,
-                    idempotency_key: format!("{}:repeat{}:{}", alert.id, nth, hearer.channel.id),
+                    idempotency_key: format!(
+                        "{}:{}:repeat{}:{}",
+                        alert.id, alert.revision, nth, hearer.channel.id
+                    ),
                     notice: serde_json::to_string(&self.notice(NotifyEvent::Repeat, alert, now))
                         .expect("a notice always encodes"),
-                });
+                };
+                out.push((new, alert.revision));
             }
         }
         out
     }
 
-    /// For each Alertmanager channel, the firing alerts among `active` it hears: what the
-    /// evaluation re-sends so Alertmanager keeps them while they fire.
+    /// For each Alertmanager channel, the firing and resolved alerts among `alerts` it hears:
+    /// what the evaluation re-sends so Alertmanager keeps the firing ones while they fire and
+    /// holds the resolved ones resolved.
     pub fn alertmanager_batches(
         &self,
-        active: &[Alert],
+        alerts: &[Alert],
         now: Timestamp,
     ) -> Vec<(Channel, Vec<Notice>)> {
         let mut batches: HashMap<&str, (Channel, Vec<Notice>)> = HashMap::new();
-        for alert in active.iter().filter(|a| a.state == AlertState::Firing) {
+        for alert in alerts
+            .iter()
+            .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Resolved))
+        {
             for hearer in self.hearers(alert) {
                 if hearer.channel.kind != ChannelKind::Alertmanager {
                     continue;

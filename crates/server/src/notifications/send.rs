@@ -186,8 +186,8 @@ impl Sender {
     }
 }
 
-/// The SMTP transport of `url` (`smtp://[user@]host[:port]`, plain or STARTTLS when offered;
-/// `smtps://...`, TLS from the start), with `password` for `user`.
+/// The SMTP transport of `url` (`smtp://[user@]host[:port]`: STARTTLS when offered, required
+/// when there is a password; `smtps://...`: TLS from the start), with `password` for `user`.
 fn smtp_transport(
     url: &str,
     password: Option<&str>,
@@ -202,7 +202,12 @@ fn smtp_transport(
     }
     let mut text = parsed.to_string();
     if parsed.scheme() == "smtp" && parsed.query().is_none() {
-        text.push_str("?tls=opportunistic");
+        // A password never crosses the network in clear: with one, STARTTLS is required.
+        text.push_str(if password.is_some() {
+            "?tls=required"
+        } else {
+            "?tls=opportunistic"
+        });
     }
     let builder =
         AsyncSmtpTransport::<Tokio1Executor>::from_url(&text).map_err(|e| e.to_string())?;
