@@ -13,8 +13,7 @@ use sqlx::any::AnyRow;
 use sqlx::Row;
 
 use crate::membership::{link_systems, one_with_systems, page_with_systems, parse_cursor};
-use crate::membership::{require_systems, Membership};
-use crate::objectives::placeholders;
+use crate::membership::{require_existing, require_systems, Membership};
 use crate::systems::Page;
 use crate::{ms, new_id, stored, ts, Store, StoreError, Tx, MAX_PAGE};
 
@@ -553,30 +552,7 @@ impl Tx {
 
     /// Fails with `invalid_input` on `objectiveIds` unless every id names an objective.
     async fn require_objectives(&mut self, ids: &[String]) -> Result<(), StoreError> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let sql = format!(
-            "SELECT id FROM objectives WHERE id IN ({})",
-            placeholders(1, ids.len())
-        );
-        let mut query = sqlx::query(&sql);
-        for id in ids {
-            query = query.bind(id);
-        }
-        let found: Vec<String> = query
-            .fetch_all(&mut *self.tx)
-            .await?
-            .iter()
-            .map(|row| row.try_get("id"))
-            .collect::<Result<_, _>>()?;
-        match ids.iter().find(|id| !found.contains(id)) {
-            Some(missing) => Err(StoreError::Invalid {
-                field: "objectiveIds".into(),
-                message: format!("unknown objective {missing:?}"),
-            }),
-            None => Ok(()),
-        }
+        require_existing(self, "objectives", "objectiveIds", "objective", ids).await
     }
 }
 

@@ -51,11 +51,23 @@ pub(crate) fn parse_cursor(cursor: Option<&str>) -> (i64, String) {
 /// Fails with `invalid_input` on `systemIds` unless every id (sorted, deduplicated) names a
 /// system; one query.
 pub(crate) async fn require_systems(w: &mut Tx, ids: &[String]) -> Result<(), StoreError> {
+    require_existing(w, "systems", "systemIds", "system", ids).await
+}
+
+/// Fails with `invalid_input` on `field` ("unknown <kind> ...") unless every one of `ids`
+/// is the id of a row of `table`; one query.
+pub(crate) async fn require_existing(
+    w: &mut Tx,
+    table: &'static str,
+    field: &str,
+    kind: &str,
+    ids: &[String],
+) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
     let sql = format!(
-        "SELECT id FROM systems WHERE id IN ({})",
+        "SELECT id FROM {table} WHERE id IN ({})",
         placeholders(1, ids.len())
     );
     let mut query = sqlx::query(&sql);
@@ -70,8 +82,8 @@ pub(crate) async fn require_systems(w: &mut Tx, ids: &[String]) -> Result<(), St
         .collect::<Result<_, _>>()?;
     match ids.iter().find(|id| !found.contains(id)) {
         Some(missing) => Err(StoreError::Invalid {
-            field: "systemIds".into(),
-            message: format!("unknown system {missing:?}"),
+            field: field.into(),
+            message: format!("unknown {kind} {missing:?}"),
         }),
         None => Ok(()),
     }

@@ -14,7 +14,7 @@ use sqlx::Row;
 
 use crate::alerts::{json_column, named, named_enum, sorted, to_json};
 use crate::alerts::{AlertKind, AlertSeverity};
-use crate::membership::{parse_cursor, require_systems};
+use crate::membership::{parse_cursor, require_existing, require_systems};
 use crate::objectives::placeholders;
 use crate::systems::Page;
 use crate::{ms, new_id, stored, ts, Backend, Store, StoreError, Tx, MAX_PAGE};
@@ -413,23 +413,14 @@ impl Tx {
         let mut kinds = new.kinds.clone();
         kinds.sort_unstable();
         kinds.dedup();
-        if !channel_ids.is_empty() {
-            let sql = format!(
-                "SELECT id FROM notification_channels WHERE id IN ({})",
-                placeholders(1, channel_ids.len())
-            );
-            let mut query = sqlx::query_scalar::<_, String>(&sql);
-            for id in &channel_ids {
-                query = query.bind(id);
-            }
-            let found = query.fetch_all(&mut *self.tx).await?;
-            if let Some(missing) = channel_ids.iter().find(|id| !found.contains(id)) {
-                return Err(StoreError::Invalid {
-                    field: "channelIds".into(),
-                    message: format!("unknown channel {missing:?}"),
-                });
-            }
-        }
+        require_existing(
+            self,
+            "notification_channels",
+            "channelIds",
+            "channel",
+            &channel_ids,
+        )
+        .await?;
         require_systems(self, &system_ids).await?;
         Ok(NewPolicy {
             channel_ids,
