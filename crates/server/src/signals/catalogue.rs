@@ -195,6 +195,12 @@ impl Signal {
         "signals.resync",
     ];
 
+    /// Whether the dashboard refetches on the signal `name`: on every one but the weekly
+    /// digest and `notification.changed` (notification settings and deliveries are not on it).
+    pub fn refreshes_dashboard(name: &str) -> bool {
+        !matches!(name, "slo.digest" | "notification.changed")
+    }
+
     /// The event name (`slo.status.changed`, ...).
     pub fn name(&self) -> &'static str {
         Self::NAMES[match self {
