@@ -427,7 +427,8 @@ impl CachedScope {
         };
         let (deliver, delivered) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let _release = release;
+            // Held until the result is ready, and through a panic (unwinding drops it).
+            let release = release;
             scope.inner.metrics.loads.increment(1);
             let result = loader().await;
             if result.is_err() {
@@ -437,6 +438,10 @@ impl CachedScope {
             if let (Ok(value), Some(token)) = (&result, token) {
                 scope.write_back(&key, &token, value, ttl).await;
             }
+            // The slot goes before the result does: a reader woken by this result that reads
+            // again must start a new load (or hit what was written back), never join this
+            // finished one and be handed its error.
+            drop(release);
             let _ = deliver.send(result);
         });
         shared_outcome(delivered)
@@ -470,7 +475,8 @@ impl CachedScope {
             .collect();
         let (deliver, delivered) = tokio::sync::oneshot::channel();
         tokio::spawn(async move {
-            let _release = release;
+            // Held until the result is ready, and through a panic (unwinding drops it).
+            let release = release;
             let metrics = &scope.inner.metrics;
             metrics.loads.increment(1);
             let requested: Vec<I> = writes.iter().map(|(id, _, _)| id.clone()).collect();
@@ -497,6 +503,10 @@ impl CachedScope {
                     }
                 }
             }
+            // The slot goes before the result does: a reader woken by this result that reads
+            // again must start a new load (or hit what was written back), never join this
+            // finished one and be handed its error.
+            drop(release);
             let _ = deliver.send(result);
         });
         shared_outcome(delivered)
