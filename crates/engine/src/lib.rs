@@ -7,6 +7,7 @@
 //! - [`intervals`]: half-open spans and their set operations.
 //! - [`derive`]: an objective's downtime from timelines: self vs. upstream, maintenance removed.
 //! - [`status`]: budget, availability, tier, multi-window burn rates and alerts.
+//! - [`history`]: the error budget's burn-down over the window.
 //! - [`window`]: rolling and calendar windows.
 //! - [`health`]: health rollup and timeline transitions.
 //! - [`streak`], [`achievements`], [`digest`]: the daily and weekly bookkeeping.
@@ -16,6 +17,7 @@ pub mod achievements;
 pub mod derive;
 pub mod digest;
 pub mod health;
+pub mod history;
 pub mod intervals;
 pub mod model;
 pub mod status;
@@ -24,6 +26,7 @@ pub mod validate;
 pub mod window;
 
 pub use derive::{upstream_closure, Timelines, Upstream};
+pub use history::{budget_history, BudgetHistory, BudgetPoint};
 pub use model::*;
 pub use status::{downtime, status};
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod attribution;
+mod budget_history;
 mod burn_alerts;
 mod properties;
 mod worked_examples;
