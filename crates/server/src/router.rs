@@ -24,6 +24,15 @@ pub fn router(state: AppState) -> Router {
             route.route_layer(from_fn_with_state((state.clone(), scope), auth::require))
         }
     };
+    let stream = {
+        let state = state.clone();
+        move |route: MethodRouter<AppState>| {
+            route.route_layer(from_fn_with_state(
+                (state.clone(), Scope::Read),
+                auth::require_stream,
+            ))
+        }
+    };
     let (read, ingest, manage) = (
         scoped(Scope::Read),
         scoped(Scope::Ingest),
@@ -71,6 +80,10 @@ pub fn router(state: AppState) -> Router {
             read(get(obj::get)).merge(manage(patch(obj::update).delete(obj::delete))),
         )
         .route("/objectives/{id}/downtime", read(get(obj::downtime)))
+        .route(
+            "/objectives/{id}/budget-history",
+            read(get(obj::budget_history)),
+        )
         .route(
             "/maintenances",
             read(get(mt::list)).merge(manage(post(mt::create))),
@@ -127,11 +140,12 @@ pub fn router(state: AppState) -> Router {
         .route("/notification-deliveries", read(get(nt::list_deliveries)))
         .route("/objectives/{id}/gate", read(get(obj::gate)))
         .route("/systems/{id}/gate", read(get(obj::system_gate)))
-        .route("/signals", read(get(sse::stream)));
+        .route("/signals", stream(get(sse::stream)));
 
     Router::new()
         .nest("/api/v1", api)
         .route("/", get(dashboard::page))
+        .route("/assets/{*path}", get(dashboard::assets))
         .route("/healthz", get(ops::healthz))
         .route("/readyz", get(ops::readyz))
         .route("/metrics", get(ops::metrics))
@@ -141,6 +155,9 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(from_fn(metrics::track))
-        .layer(TraceLayer::new_for_http())
+        // Spans name the path, never the query: `?access_token=` must not reach a log.
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::extract::Request| {
+            tracing::debug_span!("request", method = %request.method(), path = %request.uri().path())
+        }))
         .with_state(state)
 }

@@ -370,6 +370,22 @@ impl Objectives {
         Ok(gate::decide(objectives.iter(), min))
     }
 
+    /// An objective's error budget burn-down over its window (see [`slod_engine::history`]),
+    /// from the cache the statuses live in. Errors: not found; `points` outside 2..=1000.
+    pub async fn budget_history(
+        &self,
+        id: &ObjectiveId,
+        points: Option<u64>,
+    ) -> ServiceResult<std::sync::Arc<slod_engine::BudgetHistory>> {
+        let points = history_points(points)?;
+        self.0
+            .views
+            .statuses
+            .history(id, points)
+            .await?
+            .ok_or_else(|| ServiceError::not_found(ObjectiveId::KIND, id.as_str()))
+    }
+
     /// An objective's derived downtime over its window, newest first, at most `limit`
     /// segments.
     pub async fn downtime(&self, id: &ObjectiveId, limit: usize) -> ServiceResult<DowntimeList> {
@@ -387,6 +403,23 @@ impl Objectives {
             slod_engine::downtime(&objectives[0], t, now, limit)
         })?;
         Ok(DowntimeList { events })
+    }
+}
+
+/// Points of a burn-down when none are asked for: one every half day of a 30-day window.
+pub const DEFAULT_HISTORY_POINTS: usize = 60;
+
+/// A burn-down's number of points, [`slod_engine::history::MIN_POINTS`] to
+/// [`slod_engine::history::MAX_POINTS`] (default [`DEFAULT_HISTORY_POINTS`]).
+fn history_points(points: Option<u64>) -> ServiceResult<usize> {
+    use slod_engine::history::{MAX_POINTS, MIN_POINTS};
+    match points {
+        None => Ok(DEFAULT_HISTORY_POINTS),
+        Some(n) if (MIN_POINTS as u64..=MAX_POINTS as u64).contains(&n) => Ok(n as usize),
+        Some(_) => Err(ServiceError::field(
+            "points",
+            format!("must be from {MIN_POINTS} to {MAX_POINTS}"),
+        )),
     }
 }
 

@@ -5,7 +5,9 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use slod_engine::Objective;
+use std::sync::Arc;
+
+use slod_engine::{BudgetHistory, Objective};
 
 use super::{BulkStatusResponse, CreateObjective, DowntimeList, Objectives, UpdateObjective};
 use crate::http::error::{ApiResult, ErrorBody};
@@ -97,6 +99,25 @@ pub async fn downtime(
 ) -> ApiResult<Json<DowntimeList>> {
     let limit = query.limit()?;
     Ok(Json(objectives.downtime(&id, limit).await?))
+}
+
+/// `points`.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Points from the window's start to now, 2..=1000 (default 60).
+    #[param(minimum = 2, maximum = 1000)]
+    points: Option<u64>,
+}
+
+#[utoipa::path(get, path = "/api/v1/objectives/{id}/budget-history", tag = "objectives", operation_id = "getObjectiveBudgetHistory", params(("id" = ObjectiveId, Path), HistoryQuery),
+    responses((status = 200, body = BudgetHistory, description = "The error budget's burn-down over the window, from the health timeline"), (status = 400, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn budget_history(
+    State(objectives): State<Objectives>,
+    Id(id): Id<ObjectiveId>,
+    ApiQuery(query): ApiQuery<HistoryQuery>,
+) -> ApiResult<Json<Arc<BudgetHistory>>> {
+    Ok(Json(objectives.budget_history(&id, query.points).await?))
 }
 
 /// `minRemainingPercent`.

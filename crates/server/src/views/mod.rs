@@ -12,7 +12,7 @@
 //! |---|---|---|
 //! | [`Topology`] | `topology` | `topology:graph`, `topology:layers`, `topology:systems:<limit>:<cursor>`, `topology:system:<id>` (25 s) |
 //! | [`HealthView`] | `health` | `health:<systemId>`, `rollup` (15 s) |
-//! | [`Statuses`] | `statuses` | `objectives:<systemId>`, `owner:<objectiveId>` (300 s), `list:objectives:<limit>:<cursor>` (15 s) |
+//! | [`Statuses`] | `statuses` | `objectives:<systemId>`, `owner:<objectiveId>` (300 s), `history:<systemId>:<objectiveId>:<points>`, `list:objectives:<limit>:<cursor>` (15 s) |
 //! | [`Records`] | `incidents`, `maintenance`, `alerts`, `silences` | `<kind>:<id>` (30 s), `system:<systemId>`, `list:<hash>`, `active` (15 s) |
 
 mod derivation;

@@ -4,7 +4,8 @@
 //! with its status, and serves `GET /systems/{id}/objectives`, each entry of bulk-status (all
 //! misses loaded with `wrap_many` in one batch) and, through `owner:<objectiveId>` (an
 //! objective never changes system), `GET /objectives/{id}`. A timeline change is then one
-//! invalidation per affected system. Statuses of objectives that exclude maintenance read
+//! invalidation per affected system. Burn-downs (`history:<systemId>:<objectiveId>:<points>`)
+//! are a family per system, dropped with that system's entry. Statuses of objectives that exclude maintenance read
 //! their system's windows at load time, so a window's change drops that system's entry too.
 
 use std::collections::HashMap;
@@ -15,7 +16,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
 use slod_cache::{CacheError, CacheManager, CachedScope};
-use slod_engine::{Objective, Status};
+use slod_engine::{BudgetHistory, Objective, Status};
 use slod_store::{Page, Store};
 
 use super::derivation::DerivationInputs;
@@ -241,12 +242,48 @@ impl Statuses {
             .await
     }
 
+    /// The burn-down of one objective in `points` points (see [`slod_engine::history`]), or
+    /// `None` if the objective does not exist. Cached per system, like the statuses: the same
+    /// changes drop both.
+    pub async fn history(
+        &self,
+        id: &ObjectiveId,
+        points: usize,
+    ) -> ServiceResult<Option<Arc<BudgetHistory>>> {
+        let Some(system) = self.owner(id).await? else {
+            return Ok(None);
+        };
+        let store = self.store.clone();
+        let id = id.clone();
+        let key = format!("history:{system}:{id}:{points}");
+        self.scope
+            .wrap_with_ttl(&key, self.status_ttl, move || async move {
+                let Some(objective) = store.get_objective(id.as_str()).await? else {
+                    return Ok(None);
+                };
+                let now = Timestamp::now();
+                let graph = store.dependency_graph().await?;
+                let objectives = [objective];
+                let inputs = DerivationInputs::load(&store, &objectives, &graph, now).await?;
+                let history = inputs.with_timelines(0, &objectives[0], |t| {
+                    slod_engine::budget_history(&objectives[0], t, now, points)
+                })?;
+                Ok(Some(Arc::new(history)))
+            })
+            .await
+    }
+
     /// After the objectives of `systems` (their definitions, timelines, windows or upstreams)
-    /// changed: each system's entry, and every page of the list.
+    /// changed: each system's entry and burn-downs, and every page of the list.
     pub fn changed(&self, systems: &[String]) -> Vec<Invalidation> {
         systems
             .iter()
-            .map(|id| Invalidation::key(&self.scope, format!("objectives:{id}")))
+            .flat_map(|id| {
+                [
+                    Invalidation::key(&self.scope, format!("objectives:{id}")),
+                    Invalidation::family(&self.scope, &format!("history:{id}:")),
+                ]
+            })
             .chain(std::iter::once(Invalidation::family(&self.scope, "list:")))
             .collect()
     }
