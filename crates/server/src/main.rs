@@ -29,6 +29,12 @@ enum Command {
         /// Address to listen on.
         #[arg(long, env = "SLOD_LISTEN", default_value = "127.0.0.1:8080")]
         listen: std::net::SocketAddr,
+        /// A token with the `manage` scope, to post results or change the demo through the API.
+        #[arg(long, env = "SLOD_ADMIN_TOKEN", hide_env_values = true)]
+        admin_token: Option<String>,
+        /// Whether reads need no token (with `false`, the dashboard asks for one).
+        #[arg(long, env = "SLOD_PUBLIC_READ", default_value_t = true, action = clap::ArgAction::Set)]
+        public_read: bool,
     },
     /// Apply the database migrations and exit.
     Migrate(Database),
@@ -129,7 +135,11 @@ async fn main() -> anyhow::Result<()> {
             );
             startup::serve(service, listener, startup::shutdown_signal()).await
         }
-        Command::Demo { listen } => demo(listen).await,
+        Command::Demo {
+            listen,
+            admin_token,
+            public_read,
+        } => demo(listen, admin_token, public_read).await,
         Command::Migrate(database) => {
             database.open().await?;
             println!("database is up to date");
@@ -142,10 +152,16 @@ async fn main() -> anyhow::Result<()> {
     }
 }
 
-async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
+async fn demo(
+    listen: std::net::SocketAddr,
+    admin_token: Option<String>,
+    public_read: bool,
+) -> anyhow::Result<()> {
     let path = std::env::temp_dir().join(format!("slod-demo-{}.db", std::process::id()));
     let config = Config {
         listen,
+        admin_token,
+        public_read,
         database_url: format!("sqlite://{}", path.display()),
         ..Config::default()
     };
@@ -154,8 +170,8 @@ async fn demo(listen: std::net::SocketAddr) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("listening on {listen}"))?;
     let service = startup::build(config).await?;
-    let checks = slod::demo::seed(&service.state).await?;
-    let simulation = tokio::spawn(slod::demo::simulate(service.state.clone(), checks));
+    let seeded = slod::demo::seed(&service.state).await?;
+    let simulation = tokio::spawn(slod::demo::simulate(service.state.clone(), seeded));
     println!("slod demo: open http://{}/ to watch simulated systems (health reported every 2 s); Ctrl-C stops it.", listener.local_addr()?);
     let served = startup::serve(service, listener, startup::shutdown_signal()).await;
     simulation.abort();
