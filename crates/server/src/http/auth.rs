@@ -81,6 +81,30 @@ pub async fn require(
     Ok(next.run(request).await)
 }
 
+/// Middleware for the event stream: as [`require`], but the token may also come as
+/// `?access_token=` (RFC 6750, section 2.3), since a browser's EventSource cannot send an
+/// `Authorization` header. Only this route accepts it, and request logs carry paths, never
+/// query strings, so the secret is not written down.
+pub async fn require_stream(
+    state: State<(AppState, Scope)>,
+    mut request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    if !request.headers().contains_key(AUTHORIZATION) {
+        let from_query = request.uri().query().and_then(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "access_token")
+                .map(|(_, value)| value.into_owned())
+        });
+        if let Some(secret) = from_query {
+            let value = axum::http::HeaderValue::from_str(&format!("Bearer {secret}"))
+                .map_err(|_| ApiError::unauthorized("access_token is not a valid token"))?;
+            request.headers_mut().insert(AUTHORIZATION, value);
+        }
+    }
+    require(state, request, next).await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

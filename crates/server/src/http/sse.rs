@@ -24,6 +24,12 @@ const RETRY: Duration = Duration::from_secs(2);
 #[serde(rename_all = "camelCase")]
 pub struct SignalQuery {
     system_id: Option<String>,
+    /// A read token, for clients that cannot send `Authorization` (a browser's EventSource):
+    /// accepted on this route only (RFC 6750, section 2.3). Prefer the header.
+    #[serde(rename = "access_token")]
+    #[param(rename = "access_token")]
+    #[allow(dead_code)]
+    access_token: Option<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/signals", tag = "signals", params(SignalQuery,
