@@ -667,21 +667,53 @@ async fn operations_endpoints(db: Db) {
     assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
     let html = page.text().await.unwrap();
     assert!(
-        html.contains("new EventSource(\"/api/v1/signals\")")
+        html.contains("/assets/app.js") && html.contains("/assets/vendor/uPlot.iife.min.js"),
+        "the page loads its script and the charting library from the binary"
+    );
+    let app = s
+        .client
+        .get(format!("{}/assets/app.js", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        app.headers()["content-type"],
+        "text/javascript; charset=utf-8"
+    );
+    let html = app.text().await.unwrap();
+    assert!(
+        html.contains("new EventSource(\"/api/v1/signals\"")
             && html.contains("/objectives/bulk-status")
             && html.contains("/incidents?status=open")
             && html.contains("maintenance.changed")
-            && html.contains("/snapshots")
+            && html.contains("/budget-history?points=")
             && html.contains("/alerts?state=firing"),
         "the dashboard reads the live API"
     );
+    for vendored in [
+        "vendor/uPlot.iife.min.js",
+        "vendor/uPlot.min.css",
+        "vendor/uPlot.LICENSE",
+        "style.css",
+    ] {
+        let r = s
+            .client
+            .get(format!("{}/assets/{vendored}", s.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{vendored}");
+    }
+    let (status, missing) = s.get("/assets/nothing.js").await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(missing["error"]["code"], "not_found");
     // The page does not list the signals it refreshes on: the catalogue fills them in.
     let asset = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/src/http/assets/index.html"
+        "/src/http/assets/app.js"
     ))
     .unwrap();
-    assert!(asset.contains("for (const name of /*SIGNALS*/[])"));
+    assert!(asset.contains("const SIGNALS = /*SIGNALS*/[];"));
     assert!(!html.contains("/*SIGNALS*/"), "filled in when served");
     for name in slod::signals::Signal::NAMES {
         // The digest and notification settings and deliveries change nothing a dashboard shows.
