@@ -9,6 +9,7 @@ mod alerts;
 mod api;
 mod cli;
 mod contracts;
+mod dashboard;
 mod exports;
 mod freshness;
 mod jobs;
