@@ -51,6 +51,10 @@ enum State {
     },
 }
 
+/// Keys a batch read may move per timeout: a batch of 1,000 keys (a bulk-status of 1,000
+/// systems) gets five timeouts.
+pub(crate) const BATCH_KEYS_PER_TIMEOUT: usize = 250;
+
 /// Opens after `threshold` consecutive failures, stays open for `cooldown`, then lets one probe
 /// through: success closes it, failure re-opens it.
 pub(crate) struct Breaker {
@@ -131,10 +135,32 @@ impl Breaker {
         &self,
         call: impl Future<Output = Result<R, ProviderError>>,
     ) -> Result<R, Unavailable> {
+        self.call_within(self.timeout, call).await
+    }
+
+    /// Runs one call of a batch of `items` keys: the timeout grows with the batch (one more
+    /// timeout per [`BATCH_KEYS_PER_TIMEOUT`] keys), since a batch moves that many values and a
+    /// fixed timeout would turn every large warm read into a miss. A Redis that does not answer
+    /// still costs a bounded wait.
+    pub(crate) async fn call_batch<R>(
+        &self,
+        items: usize,
+        call: impl Future<Output = Result<R, ProviderError>>,
+    ) -> Result<R, Unavailable> {
+        let extra = u32::try_from(items / BATCH_KEYS_PER_TIMEOUT).unwrap_or(u32::MAX);
+        self.call_within(self.timeout.saturating_mul(extra.saturating_add(1)), call)
+            .await
+    }
+
+    async fn call_within<R>(
+        &self,
+        timeout: Duration,
+        call: impl Future<Output = Result<R, ProviderError>>,
+    ) -> Result<R, Unavailable> {
         if !self.allow() {
             return Err(Unavailable::BreakerOpen);
         }
-        let outcome = match tokio::time::timeout(self.timeout, call).await {
+        let outcome = match tokio::time::timeout(timeout, call).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => Err(Unavailable::Failed(e)),
             Err(_) => Err(Unavailable::TimedOut),

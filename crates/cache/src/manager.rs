@@ -110,6 +110,18 @@ impl Core {
             None => call.await.map_err(Unavailable::Failed),
         }
     }
+
+    /// As [`Core::call`], for one call over `items` keys: its timeout grows with the batch.
+    pub(crate) async fn call_batch<R>(
+        &self,
+        items: usize,
+        call: impl Future<Output = Result<R, ProviderError>>,
+    ) -> Result<R, Unavailable> {
+        match &self.breaker {
+            Some(breaker) => breaker.call_batch(items, call).await,
+            None => call.await.map_err(Unavailable::Failed),
+        }
+    }
 }
 
 /// Owns the provider. Cheap to clone; clones share everything.

@@ -348,7 +348,10 @@ impl CachedScope {
         }
         if !remote.is_empty() {
             let batch: Vec<Key> = remote.iter().map(|&i| keys[i].clone()).collect();
-            match core.call(core.provider.read_many(&batch)).await {
+            match core
+                .call_batch(batch.len(), core.provider.read_many(&batch))
+                .await
+            {
                 Ok(reads) if reads.len() == batch.len() => {
                     for (&i, read) in remote.iter().zip(reads) {
                         out[i] = Some(self.settle(keys[i].as_ref(), Ok(read)));
