@@ -50,8 +50,9 @@ pub type SystemObjectives = Arc<ObjectivesOfSystem>;
 
 /// The objectives of one system, with their JSON encoded at most once per cache entry: a
 /// bulk-status answer for 1,000 systems then copies bytes instead of encoding 3,000 statuses.
-#[derive(Debug, Default, Deserialize)]
-#[serde(from = "Vec<ObjectiveStatus>")]
+/// A value read from a remote cache keeps the JSON it arrived as, so a Redis hit is spliced
+/// into the answer as it came, never encoded again.
+#[derive(Debug, Default)]
 pub struct ObjectivesOfSystem {
     items: Vec<ObjectiveStatus>,
     json: OnceLock<Box<RawValue>>,
@@ -63,6 +64,20 @@ impl From<Vec<ObjectiveStatus>> for ObjectivesOfSystem {
             items,
             json: OnceLock::new(),
         }
+    }
+}
+
+impl<'de> Deserialize<'de> for ObjectivesOfSystem {
+    /// Parses the items (a value of another shape is an error, so the cache reads it as a miss,
+    /// slod-cache G10) and keeps the JSON they were parsed from.
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let json = Box::<RawValue>::deserialize(deserializer)?;
+        let items: Vec<ObjectiveStatus> =
+            serde_json::from_str(json.get()).map_err(serde::de::Error::custom)?;
+        Ok(ObjectivesOfSystem {
+            items,
+            json: OnceLock::from(json),
+        })
     }
 }
 
