@@ -15,6 +15,10 @@ pub struct Config {
     /// when unset.
     #[arg(long, env = "SLOD_DATABASE_SCHEMA")]
     pub database_schema: Option<String>,
+    /// Milliseconds a request waits for a database connection before it is answered 503
+    /// `unavailable` (100..=60000).
+    #[arg(long, env = "SLOD_DATABASE_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(100..=60_000))]
+    pub database_timeout_ms: u64,
     /// `memory`, `none`, or a Redis URL.
     #[arg(long, env = "SLOD_CACHE", default_value = "memory")]
     pub cache: String,
@@ -113,6 +117,7 @@ impl Default for Config {
             listen: "127.0.0.1:8080".parse().expect("a valid address"),
             database_url: "sqlite://slod.db".into(),
             database_schema: None,
+            database_timeout_ms: 5000,
             cache: "memory".into(),
             cache_namespace: "slod".into(),
             admin_token: None,

@@ -80,6 +80,14 @@ impl From<StoreError> for ServiceError {
             unreachable if unreachable.is_unavailable() => ServiceError::Unavailable(format!(
                 "the database is unavailable ({unreachable}); try again shortly"
             )),
+            full if full.is_storage_full() => ServiceError::Unavailable(
+                "the database's disk is full: nothing was written; try again once space is freed"
+                    .into(),
+            ),
+            read_only if read_only.is_read_only() => ServiceError::Unavailable(
+                "the database is read-only: nothing was written; try again once it is writable"
+                    .into(),
+            ),
             other => ServiceError::internal(other),
         }
     }

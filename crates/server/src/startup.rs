@@ -1,7 +1,7 @@
 //! Startup: the state, the router, serving with graceful shutdown, and the background tasks
 //! (jobs, probes, alert evaluation).
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -30,7 +30,8 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
         pg_schema: config.database_schema.clone(),
         max_connections: None,
     };
-    let store = Store::open_with(&config.database_url, options)
+    let acquire_timeout = Duration::from_millis(config.database_timeout_ms);
+    let store = Store::open_with_acquire_timeout(&config.database_url, options, acquire_timeout)
         .await
         .with_context(|| format!("opening the database {}", redact(&config.database_url)))?;
     store.migrate().await.context("migrating the database")?;
@@ -81,7 +82,12 @@ pub fn redact(url: &str) -> String {
     }
 }
 
-/// Serves until `shutdown` resolves, then lets requests in flight finish.
+/// How long a shutdown waits for requests in flight before it drops them.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+
+/// Serves until `shutdown` resolves, then stops accepting, ends every event stream, lets
+/// requests in flight finish (for at most [`SHUTDOWN_GRACE`]), sends this replica's last
+/// signals to the others (for at most 2 s) and closes the database.
 pub async fn serve(
     app: App,
     listener: TcpListener,
@@ -105,10 +111,31 @@ pub async fn serve(
     .into_iter()
     .flatten()
     .collect();
-    let served = axum::serve(listener, app.router)
+    let signals = app.state.signals.clone();
+    let (draining, drain_started) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async move {
+        shutdown.await;
+        // Event streams never end by themselves: end them, or the drain waits for clients.
+        signals.close_streams();
+        let _ = draining.send(());
+    };
+    let serving = axum::serve(listener, app.router)
         .with_graceful_shutdown(shutdown)
-        .await
-        .context("serving HTTP");
+        .into_future();
+    let deadline = async move {
+        if drain_started.await.is_ok() {
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } else {
+            std::future::pending::<()>().await;
+        }
+    };
+    let served = tokio::select! {
+        served = serving => served.context("serving HTTP"),
+        () = deadline => {
+            tracing::warn!(grace = ?SHUTDOWN_GRACE, "requests still in flight after the shutdown grace: dropping them");
+            Ok(())
+        }
+    };
     for task in background {
         task.abort();
     }

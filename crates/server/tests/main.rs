@@ -11,6 +11,7 @@ mod cli;
 mod contracts;
 mod dashboard;
 mod exports;
+mod faults;
 mod freshness;
 mod jobs;
 mod layout;

@@ -163,53 +163,14 @@ async fn a_signal_from_another_replica_is_never_followed_by_a_stale_read() {
     }
 }
 
-/// A `redis-server` of the test's own on a spare port (stopping it disturbs no other test).
-fn own_redis(port: u16) -> Option<Child> {
-    let spawned = Command::new("redis-server")
-        .args([
-            "--port",
-            &port.to_string(),
-            "--save",
-            "",
-            "--bind",
-            "127.0.0.1",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn();
-    let child = match spawned {
-        Ok(child) => child,
-        Err(e) => {
-            assert!(
-                std::env::var("SLOD_REQUIRE_SERVICES").map_or(true, |v| v != "1"),
-                "SLOD_REQUIRE_SERVICES=1 but redis-server cannot be started: {e}"
-            );
-            eprintln!("skipped: redis-server is not installed ({e})");
-            return None;
-        }
-    };
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "redis-server did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Some(child)
-}
-
 /// While the signal bus is down a replica misses the others' signals; once it is back, the
 /// replica tells its own dashboards to refetch everything (`signals.resync`).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn after_losing_the_signal_bus_a_replica_tells_its_dashboards_to_resync() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let Some(mut redis) = own_redis(port) else {
+    let Some(mut redis) = faults::OwnRedis::start() else {
         return;
     };
-    let signals =
-        slod::signals::Signals::clustered(&format!("redis://127.0.0.1:{port}"), "resync").unwrap();
+    let signals = slod::signals::Signals::clustered(&redis.url(), "resync").unwrap();
     let mut local = signals.subscribe();
     let wait_for = |connected: bool| {
         let signals = signals.clone();
@@ -226,18 +187,15 @@ async fn after_losing_the_signal_bus_a_replica_tells_its_dashboards_to_resync() 
         local.try_recv().is_err(),
         "no resync on the first subscription"
     );
-    let _ = redis.kill();
-    let _ = redis.wait();
+    redis.kill();
     wait_for(false).await;
-    let mut restarted = own_redis(port).unwrap();
+    redis.restart();
     let signal = tokio::time::timeout(Duration::from_secs(10), local.recv())
         .await
         .expect("a resync within 10 s")
         .unwrap();
     assert_eq!(signal.signal.name(), "signals.resync");
     assert_eq!(signals.fanout_connected(), Some(true));
-    let _ = restarted.kill();
-    let _ = restarted.wait();
 }
 
 /// `slod jobs run digest` is a short-lived process: its signal must still reach the replicas

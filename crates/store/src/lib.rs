@@ -77,6 +77,38 @@ impl StoreError {
         )
     }
 
+    /// Whether the database's disk is full (SQLite's SQLITE_FULL, PostgreSQL's `disk_full`):
+    /// nothing was written, and writes may work again once space is freed.
+    pub fn is_storage_full(&self) -> bool {
+        self.code_is(|code| code == "13", |state| state == "53100")
+    }
+
+    /// Whether the database refuses writes because it is read-only (a read-only file or
+    /// mount, a read-only PostgreSQL standby).
+    pub fn is_read_only(&self) -> bool {
+        // SQLite reports its extended code: SQLITE_READONLY (8) in the low byte.
+        self.code_is(
+            |code| code.parse::<i64>().is_ok_and(|c| c & 0xff == 8),
+            |state| state == "25006",
+        )
+    }
+
+    /// Whether the database's error code passes `sqlite` (SQLite's numeric result code) or
+    /// `postgres` (PostgreSQL's SQLSTATE).
+    fn code_is(&self, sqlite: impl Fn(&str) -> bool, postgres: impl Fn(&str) -> bool) -> bool {
+        let StoreError::Database(sqlx::Error::Database(e)) = self else {
+            return false;
+        };
+        let Some(code) = e.code() else {
+            return false;
+        };
+        if e.try_downcast_ref::<sqlx::sqlite::SqliteError>().is_some() {
+            sqlite(&code)
+        } else {
+            postgres(&code)
+        }
+    }
+
     pub(crate) fn not_found(kind: &'static str, id: &str) -> Self {
         StoreError::NotFound {
             kind,
@@ -91,6 +123,10 @@ pub enum Backend {
     Sqlite,
     Postgres,
 }
+
+/// How long a caller waits for a connection by default before the store answers that the
+/// database is unavailable.
+pub const DEFAULT_ACQUIRE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// How to open a store.
 #[derive(Clone, Debug, Default)]
@@ -184,6 +220,17 @@ impl Store {
 
     /// Opens with explicit options.
     pub async fn open_with(url: &str, options: StoreOptions) -> Result<Store, StoreError> {
+        Store::open_with_acquire_timeout(url, options, DEFAULT_ACQUIRE_TIMEOUT).await
+    }
+
+    /// Opens with explicit options, waiting at most `acquire_timeout` for a connection: how
+    /// long a caller waits before learning the database is unreachable
+    /// ([`StoreError::is_unavailable`]).
+    pub async fn open_with_acquire_timeout(
+        url: &str,
+        options: StoreOptions,
+        acquire_timeout: Duration,
+    ) -> Result<Store, StoreError> {
         sqlx::any::install_default_drivers();
         let backend = if url.starts_with("sqlite:") {
             Backend::Sqlite
@@ -241,7 +288,7 @@ impl Store {
                 Backend::Sqlite => 8,
                 Backend::Postgres => 16,
             }))
-            .acquire_timeout(Duration::from_secs(10))
+            .acquire_timeout(acquire_timeout)
             .after_connect(move |conn, _meta| {
                 let schema = schema.clone();
                 Box::pin(async move {

@@ -45,27 +45,31 @@ pub async fn stream(
         .and_then(|v| v.to_str().ok())
         .filter(|v| !v.trim().is_empty());
     let subscription = signals.follow(last).await;
+    let closed = signals.streams_closed();
     let mut first = true;
-    let stream = events(subscription, query.system_id).map(move |item| {
-        let event = match item {
-            Item::Position(id) => Event::default().id(id.to_string()),
-            Item::Signal(delivered) => {
-                let event = Event::default()
-                    .event(delivered.signal.name())
-                    .data(delivered.signal.data_json());
-                match delivered.id {
-                    Some(id) => event.id(id.to_string()),
-                    None => event,
+    let stream = events(subscription, query.system_id)
+        .map(move |item| {
+            let event = match item {
+                Item::Position(id) => Event::default().id(id.to_string()),
+                Item::Signal(delivered) => {
+                    let event = Event::default()
+                        .event(delivered.signal.name())
+                        .data(delivered.signal.data_json());
+                    match delivered.id {
+                        Some(id) => event.id(id.to_string()),
+                        None => event,
+                    }
                 }
-            }
-        };
-        let event = if std::mem::take(&mut first) {
-            event.retry(RETRY)
-        } else {
-            event
-        };
-        Ok(event)
-    });
+            };
+            let event = if std::mem::take(&mut first) {
+                event.retry(RETRY)
+            } else {
+                event
+            };
+            Ok(event)
+        })
+        // On shutdown the stream ends, so the response completes and the connection closes.
+        .take_until(closed);
     Sse::new(stream).keep_alive(
         KeepAlive::new()
             .interval(Duration::from_secs(15))

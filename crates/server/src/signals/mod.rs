@@ -46,6 +46,8 @@ struct Hub {
     local: Option<Mutex<SignalId>>,
     /// Several replicas: the cluster's stream gives the ids and carries every signal.
     fanout: OnceLock<Fanout>,
+    /// Set once the service shuts down: every client's stream ends.
+    closing: tokio::sync::watch::Sender<bool>,
 }
 
 impl Hub {
@@ -55,6 +57,7 @@ impl Hub {
             ring: Mutex::new(Ring::new(base, RESUME_BUFFER)),
             local: local.then(|| Mutex::new(base)),
             fanout: OnceLock::new(),
+            closing: tokio::sync::watch::Sender::new(false),
         }
     }
 
@@ -143,6 +146,21 @@ impl Signals {
     pub async fn flush(&self, limit: Duration) {
         if let Some(fanout) = self.hub.fanout.get() {
             fanout.flush(limit).await;
+        }
+    }
+
+    /// Ends every client's stream (the service is shutting down: a stream never ends by itself,
+    /// so a graceful shutdown would otherwise wait for its clients to leave).
+    pub fn close_streams(&self) {
+        self.hub.closing.send_replace(true);
+    }
+
+    /// Resolves once [`Signals::close_streams`] was called.
+    pub fn streams_closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let mut closing = self.hub.closing.subscribe();
+        async move {
+            // An error means the hub is gone, which ends the streams too.
+            let _ = closing.wait_for(|closed| *closed).await;
         }
     }
 
