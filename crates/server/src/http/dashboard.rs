@@ -12,16 +12,26 @@ use axum::http::header;
 use axum::response::IntoResponse;
 
 use super::error::ApiError;
+use crate::signals::{HealthChanged, Resync, Signal};
 
 /// `app.js`, with the names of the signals it refreshes on filled in from the catalogue (the
 /// one place signal names are written).
 static APP: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    let names: Vec<&str> = crate::signals::Signal::NAMES
+    let names: Vec<&str> = Signal::NAMES
         .into_iter()
-        .filter(|name| crate::signals::Signal::refreshes_dashboard(name))
+        .filter(|name| Signal::refreshes_dashboard(name))
         .collect();
     let list = serde_json::to_string(&names).expect("names always encode");
-    include_str!("assets/app.js").replace("/*SIGNALS*/[]", &list)
+    let quoted = |signal: Signal| format!("{:?}", signal.name());
+    let health = quoted(Signal::HealthChanged(HealthChanged {
+        system_id: String::new(),
+        status: slod_engine::Health::Unknown,
+    }));
+    let resync = quoted(Signal::Resync(Resync::default()));
+    include_str!("assets/app.js")
+        .replace("/*SIGNALS*/[]", &list)
+        .replace("/*HEALTH_SIGNAL*/\"\"", &health)
+        .replace("/*RESYNC_SIGNAL*/\"\"", &resync)
 });
 
 /// Every asset by path: (content type, body).

@@ -7,6 +7,9 @@
 // The names of the signals that change what the dashboard shows, filled in from the server's
 // signal catalogue when this file is served.
 const SIGNALS = /*SIGNALS*/[];
+// The signal that carries a system's new health, and the one that says "refetch everything".
+const HEALTH_SIGNAL = /*HEALTH_SIGNAL*/"";
+const RESYNC_SIGNAL = /*RESYNC_SIGNAL*/"";
 // Burn-rate look-back windows, shortest first, as the status names them (engine.md).
 const BURN_WINDOWS = ["5m", "30m", "1h", "2h", "6h", "1d", "3d"];
 const TIER_ORDER = { breaching: 0, degraded: 1, at_risk: 2, healthy: 3 };
@@ -39,6 +42,7 @@ function askForToken(problem) {
   error.hidden = !problem;
   error.textContent = problem || "";
   setLive("needs a read token", false);
+  document.getElementById("token-input").focus();
 }
 
 document.getElementById("token").addEventListener("submit", event => {
@@ -68,12 +72,20 @@ function el(tag, attrs, ...children) {
 }
 
 const pct = v => (Math.round(v * 100) / 100).toFixed(2) + " %";
+// Availability with one decimal more than the target has (at least two), rounded down, so
+// 99.9851 % never reads as a 99.99 % target met.
+function availability(v, target) {
+  const digits = Math.max(2, (String(target).split(".")[1] || "").length + 1);
+  const scale = 10 ** digits;
+  return (Math.floor(v * scale) / scale).toFixed(digits) + " %";
+}
 const rate = v => (v === null || v === undefined ? "–" : v.toFixed(2) + "×");
 const words = s => s.replaceAll("_", " ");
 const when = t => new Date(t).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" });
 const badge = (status, text) => el("span", { class: "badge " + status }, words(text || status));
 
 function minutes(m) {
+  if (m > 0 && m < 1 / 60) return "<1 s";
   if (m < 1) return Math.round(m * 60) + " s";
   if (m < 120) return (Math.round(m * 10) / 10) + " min";
   if (m < 2880) return (Math.round(m / 6) / 10) + " h";
@@ -123,7 +135,7 @@ function lineChart(box, x, series, { height = 180, y = null, spark = false, unit
     legend: { show: false },
     cursor: spark ? { show: false } : { drag: { x: false, y: false } },
     scales: { x: { time: true }, y: y ? { range: () => y } : { auto: true } },
-    axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { values: (u, ticks) => ticks.map(t => t + unit) })],
+    axes: spark ? [{ show: false }, { show: false }] : [axis, Object.assign({}, axis, { size: 72, values: (u, ticks) => ticks.map(t => t + unit) })],
     series: [{}].concat(series.map(s => ({
       label: s.label,
       stroke: s.colour,
@@ -186,6 +198,9 @@ async function drawSpark(box) {
 
 // ---- Overview ---------------------------------------------------------------------------------
 
+// Every system's health, by id: fetched once, then updated from the health signals.
+const healthOf = new Map();
+
 const SORTS = {
   budget: ["remaining budget, least first", (a, b) => a.status.errorBudgetRemainingPercent - b.status.errorBudgetRemainingPercent],
   tier: ["tier, worst first", (a, b) => TIER_ORDER[a.status.tier] - TIER_ORDER[b.status.tier] || a.status.errorBudgetRemainingPercent - b.status.errorBudgetRemainingPercent],
@@ -196,7 +211,8 @@ const SORTS = {
 const overview = {
   mount(root) {
     const sort = el("select", { id: "sort" }, Object.entries(SORTS).map(([key, [label]]) => el("option", { value: key }, label)));
-    sort.value = localStorage.getItem("slod.sort") || "budget";
+    const saved = localStorage.getItem("slod.sort");
+    sort.value = saved in SORTS ? saved : "budget";
     const filter = el("input", { id: "filter", type: "search", placeholder: "Filter by system, objective or tier", "aria-label": "Filter objectives" });
     filter.value = sessionStorage.getItem("slod.filter") || "";
     sort.addEventListener("change", () => { localStorage.setItem("slod.sort", sort.value); this.draw(); });
@@ -216,30 +232,44 @@ const overview = {
 
   async refresh() {
     const { systems } = await api("/systems?limit=1000");
+    if (view !== overview) return;
     const ids = systems.map(s => s.id);
+    // Healths are fetched once per system, then kept current by the health signal's payload.
+    const unknown = ids.filter(id => !healthOf.has(id));
     const [bulk, healths, { incidents }, { maintenances }, { alerts }] = await Promise.all([
       ids.length ? api("/objectives/bulk-status", { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify({ systemIds: ids }) }) : { systems: {} },
-      Promise.all(ids.map(id => api(`/systems/${enc(id)}/health`).catch(() => null))),
+      Promise.all(unknown.map(id => api(`/systems/${enc(id)}/health`).catch(() => null))),
       api("/incidents?status=open&limit=1000"),
-      // One stable list shape (latest start first), so every open dashboard shares its cache entry.
-      api("/maintenances?limit=100"),
-      api("/alerts?state=firing&limit=100"),
+      // Windows from now on (in progress or to come), one shape for every open dashboard.
+      api("/maintenances?limit=1000&from=" + enc(new Date(Math.floor(Date.now() / 60000) * 60000).toISOString())),
+      api("/alerts?state=firing&limit=1000"),
     ]);
+    if (view !== overview) return;
+    unknown.forEach((id, i) => healths[i] && healthOf.set(id, healths[i].status));
     const notices = {};
     const add = (ids, notice) => ids.forEach(id => (notices[id] = notices[id] || []).push(notice));
     for (const i of incidents) add(i.systemIds, ["incident", "incident: " + i.title + (i.healthOverride ? " (held unhealthy)" : "")]);
     for (const m of maintenances.filter(m => m.status === "scheduled" || m.status === "in_progress")) {
       add(m.systemIds, ["maintenance", `maintenance: ${m.title} (${m.status === "in_progress" ? "until " + when(m.endAt) : "from " + when(m.startAt)})`]);
     }
-    const health = Object.fromEntries(ids.map((id, i) => [id, healths[i] ? healths[i].status : "unknown"]));
+    const health = Object.fromEntries(ids.map(id => [id, healthOf.get(id) || "unknown"]));
     this.data = { systems, health, notices, rows: [] };
     for (const system of systems) {
       for (const { objective, status } of bulk.systems[system.id] || []) this.data.rows.push({ system, objective, status });
     }
     alerts.sort((a, b) => (a.severity === "page" ? 0 : 1) - (b.severity === "page" ? 0 : 1));
     this.parts.alerts.replaceChildren(...alerts.map(alertRow));
-    this.parts.systems.replaceChildren(...(systems.length ? systems.map(s =>
-      el("a", { class: "system-chip", href: `#/systems/${enc(s.id)}` }, s.name, badge(health[s.id]))) : [emptyHelp()]));
+    // Systems that need a look first; the healthy ones folded away (a thousand chips would
+    // bury the objectives on a phone, and cost a thousand Tab presses).
+    const chip = s => el("a", { class: "system-chip", href: `#/systems/${enc(s.id)}` }, s.name, badge(health[s.id]));
+    const healthy = systems.filter(s => health[s.id] === "healthy");
+    const others = systems.filter(s => health[s.id] !== "healthy");
+    const fold = this.parts.systems.querySelector("details");
+    this.parts.systems.replaceChildren(...(systems.length ? [
+      ...others.map(chip),
+      healthy.length ? el("details", { open: fold ? fold.open : healthy.length <= 12 },
+        el("summary", {}, `${healthy.length} healthy`), el("div", { class: "systems" }, healthy.map(chip))) : null,
+    ] : [emptyHelp()]));
     this.draw();
   },
 
@@ -282,7 +312,7 @@ function objectiveRow({ system, objective, status: s }, health, notices) {
     el("div", {},
       el("div", {}, badge(s.tier), s.alerts !== "none" ? [" ", badge(s.alerts, "alert: " + s.alerts)] : null),
       budgetBar(s.errorBudgetRemainingPercent),
-      el("div", { class: "numbers" }, `budget left ${pct(s.errorBudgetRemainingPercent)} (${minutes(s.errorBudgetRemainingMinutes)} of ${minutes(s.errorBudgetTotalMinutes)}) · availability ${pct(s.currentAvailability)}`)),
+      el("div", { class: "numbers" }, `budget left ${pct(s.errorBudgetRemainingPercent)} (${minutes(s.errorBudgetRemainingMinutes)} of ${minutes(s.errorBudgetTotalMinutes)}) · availability ${availability(s.currentAvailability, objective.target)}`)),
     el("div", {}, spark, el("div", { class: "numbers" }, `burn 1h ${rate(s.burnRates["1h"])} · 1d ${rate(s.burnRates["1d"])}`)),
     notices.length ? el("div", { class: "notices" }, notices.map(([kind, text]) => el("div", { class: "notice " + kind }, text))) : null);
 }
@@ -297,28 +327,33 @@ const objectivePage = {
 
   async refresh() {
     const id = this.id;
+    const current = () => view === objectivePage && this.id === id;
     const { objective: o, status: s } = await api(`/objectives/${enc(id)}`);
-    const [system, hist, { events }, { maintenances }] = await Promise.all([
+    const [system, hist, { events }] = await Promise.all([
       api(`/systems/${enc(o.systemId)}`),
       api(`/objectives/${enc(id)}/budget-history?points=120`),
       api(`/objectives/${enc(id)}/downtime?limit=100`),
-      api("/maintenances?limit=100"),
     ]);
+    const { maintenances } = await api(`/maintenances?limit=1000&systemId=${enc(o.systemId)}&from=${enc(hist.windowStart)}`);
+    if (!current()) return;
     setCrumbs([system.name, `#/systems/${enc(system.id)}`], [objectiveLabel(o)]);
     const burnDown = el("div", { class: "chart", role: "img", "aria-label": "error budget burn-down over the window, with the ideal line" });
     const availability = el("div", { class: "chart", role: "img", "aria-label": "availability since the window's start, against the target" });
     const windowStart = Date.parse(hist.windowStart);
-    const inWindow = maintenances.filter(m => m.systemIds.includes(o.systemId) && m.status !== "cancelled" && Date.parse(m.endAt) > windowStart && Date.parse(m.startAt) < Date.now());
+    const inWindow = maintenances.filter(m => m.status !== "cancelled" && Date.parse(m.endAt) > windowStart && Date.parse(m.startAt) < Date.now());
+    const soFar = hist.points[hist.points.length - 1];
+    const exhaustion = s.timeToExhaustionMinutes === null ? "–"
+      : s.timeToExhaustionMinutes > s.windowMinutes ? "not within a window" : minutes(s.timeToExhaustionMinutes);
     this.root.replaceChildren(
       el("section", { class: "detail-head" },
         el("h2", {}, objectiveLabel(o), " ", badge(s.tier), s.alerts !== "none" ? [" ", badge(s.alerts, "alert: " + s.alerts)] : null),
         el("span", { class: "dim" }, `${o.target} % of ${windowLabel(o)} on `, el("a", { href: `#/systems/${enc(system.id)}` }, system.name))),
       el("section", { class: "kpis", "aria-label": "Key numbers" },
         kpi("Error budget left", pct(s.errorBudgetRemainingPercent), `${minutes(s.errorBudgetRemainingMinutes)} of ${minutes(s.errorBudgetTotalMinutes)}`),
-        kpi("Availability", pct(s.currentAvailability), `target ${o.target} %`),
+        kpi("Availability, window so far", availability(soFar.availability, o.target), `target ${o.target} %`),
         kpi("Burn rate, whole window", rate(s.burnRate), "1× spends the budget exactly"),
-        kpi("Budget runs out in", s.timeToExhaustionMinutes === null ? "–" : minutes(s.timeToExhaustionMinutes), "at the last hour's pace"),
-        kpi("Downtime", minutes(s.errorBudgetConsumedMinutes), attributionText(s))),
+        kpi("Budget runs out in", exhaustion, "at the last hour's pace"),
+        kpi("Counted downtime", minutes(s.errorBudgetConsumedMinutes), attributionText(s))),
       el("div", { class: "grid2" },
         el("section", { class: "card" }, el("h3", {}, "Error budget burn-down"), burnDown,
           legend([[cssVar("--info"), "budget left"], [cssVar("--dim"), "ideal: spent evenly over the window", true]])),
@@ -446,10 +481,11 @@ const systemPage = {
       Promise.all(checks.map(c => api(`/checks/${enc(c.id)}/results?limit=60`).then(r => r.results))),
       Promise.all(related.map(r => api(`/systems/${enc(r)}/health`).then(h => h.status).catch(() => "unknown"))),
     ]);
-    const healthOf = Object.fromEntries(related.map((r, i) => [r, relatedHealth[i]]));
+    if (view !== systemPage || this.id !== id) return;
+    const relatedOf = Object.fromEntries(related.map((r, i) => [r, relatedHealth[i]]));
     const nameOf = Object.fromEntries(systems.map(s => [s.id, s.name]));
     setCrumbs([system.name]);
-    const link = sid => el("li", {}, el("a", { href: `#/systems/${enc(sid)}` }, nameOf[sid] || sid), " ", badge(healthOf[sid] || "unknown"));
+    const link = sid => el("li", {}, el("a", { href: `#/systems/${enc(sid)}` }, nameOf[sid] || sid), " ", badge(relatedOf[sid] || "unknown"));
     const latencyCharts = [];
     this.root.replaceChildren(
       el("section", { class: "detail-head" },
@@ -492,7 +528,7 @@ function resultsTable(results) {
       el("td", {}, new Date(r.at).toLocaleTimeString()),
       el("td", {}, badge(r.status)),
       el("td", { class: "num" }, r.latencyMs === null ? "–" : Math.round(r.latencyMs) + " ms"),
-      el("td", {}, r.message || "")))));
+      el("td", { class: "msg" }, r.message || "")))));
 }
 
 // ---- Routing, refresh and the live stream ---------------------------------------------------
@@ -537,9 +573,16 @@ let refreshing = null, again = false;
 async function refresh() {
   if (refreshing) { again = true; return refreshing; }
   refreshing = (async () => {
+    // A refresh rebuilds what is on screen: the focused link is found again by its address.
+    const focused = document.activeElement;
+    const focusedHref = focused && focused.closest("#view") && focused.getAttribute("href");
     try {
       await view.refresh();
       forgetDetachedCharts();
+      if (focusedHref && !focused.isConnected) {
+        [...document.querySelectorAll("#view a")].find(a => a.getAttribute("href") === focusedHref)?.focus({ preventScroll: true });
+      }
+      if (events && events.readyState === EventSource.OPEN) setLive("live", true);
       document.getElementById("updated").textContent = "updated " + new Date().toLocaleTimeString();
       document.documentElement.dataset.renders = String(Number(document.documentElement.dataset.renders || 0) + 1);
     } catch (e) {
@@ -557,11 +600,16 @@ async function refresh() {
   return refreshing;
 }
 
-let pending = null;
+let pending = null, missed = false;
 function scheduleRefresh() {
+  // A hidden tab refetches nothing; it catches up once when it is shown again.
+  if (document.hidden) { missed = true; return; }
   clearTimeout(pending);
   pending = setTimeout(() => refresh(), 150);
 }
+document.addEventListener("visibilitychange", () => {
+  if (!document.hidden && missed) { missed = false; scheduleRefresh(); }
+});
 
 function setLive(text, on) {
   const live = document.getElementById("live");
@@ -573,14 +621,34 @@ function setLive(text, on) {
 // stream authenticates with `?access_token=` (RFC 6750, section 2.3), which slod accepts on
 // this route only. On a dropped connection the browser reconnects by itself and sends
 // `Last-Event-ID`, so the stream resumes with what was missed (or `signals.resync`).
-let events = null;
+let events = null, retry = null;
 function connect() {
+  clearTimeout(retry);
   if (events) events.close();
   events = new EventSource("/api/v1/signals" + (token ? "?access_token=" + enc(token) : ""));
   events.onopen = () => { setLive("live", true); scheduleRefresh(); };
-  events.onerror = () => setLive(events.readyState === EventSource.CLOSED ? "disconnected" : "reconnecting…", false);
+  events.onerror = () => {
+    if (!document.getElementById("token").hidden) return; // waiting for a token
+    if (events.readyState === EventSource.CLOSED) {
+      // An error status ends an EventSource for good: open a new one in a while.
+      setLive("disconnected, retrying…", false);
+      retry = setTimeout(connect, 5000);
+    } else {
+      setLive("reconnecting…", false);
+    }
+  };
+  events.addEventListener(HEALTH_SIGNAL, e => {
+    const { systemId, status } = JSON.parse(e.data);
+    healthOf.set(systemId, status);
+  });
+  events.addEventListener(RESYNC_SIGNAL, () => healthOf.clear());
   for (const name of SIGNALS) events.addEventListener(name, scheduleRefresh);
 }
+
+document.querySelector(".skip").addEventListener("click", event => {
+  event.preventDefault();
+  document.getElementById("view").focus();
+});
 
 window.addEventListener("hashchange", () => {
   render().catch(report);
