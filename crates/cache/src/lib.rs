@@ -19,6 +19,7 @@ mod error;
 mod flights;
 mod key;
 mod manager;
+mod near;
 mod provider;
 pub mod providers;
 mod scope;

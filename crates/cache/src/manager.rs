@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use crate::breaker::{Breaker, BreakerState, Unavailable};
 use crate::flights::Flights;
 use crate::key::{validate_scope, KeyRef};
+use crate::near::Near;
 use crate::provider::{CacheProvider, ProviderError};
 use crate::providers::{MemoryLimits, MemoryProvider, NoneProvider};
 use crate::{CacheError, CachedScope};
@@ -29,6 +30,8 @@ pub struct CacheConfig {
     pub breaker_cooldown: Duration,
     /// Bounds of the memory provider.
     pub memory: MemoryLimits,
+    /// Most decoded values a remote provider's near cache keeps in process (0: none).
+    pub near_entries: u64,
 }
 
 impl Default for CacheConfig {
@@ -40,6 +43,7 @@ impl Default for CacheConfig {
             breaker_threshold: 5,
             breaker_cooldown: Duration::from_secs(5),
             memory: MemoryLimits::default(),
+            near_entries: crate::near::NEAR_ENTRIES,
         }
     }
 }
@@ -97,6 +101,9 @@ pub(crate) struct Core {
     pub(crate) bypass: Bypass,
     /// Present for remote providers only: in-process providers cannot be slow or down.
     breaker: Option<Breaker>,
+    /// Decoded copies of a remote provider's values, served once it confirms they are still
+    /// current (see `near`); present when the provider answers versions.
+    pub(crate) near: Option<Near>,
 }
 
 impl Core {
@@ -162,6 +169,8 @@ impl CacheManager {
         });
         CacheManager {
             core: Arc::new(Core {
+                near: (provider.has_versions() && config.near_entries > 0)
+                    .then(|| Near::new(config.near_entries)),
                 provider,
                 flights: Arc::default(),
                 bypass: Bypass::default(),

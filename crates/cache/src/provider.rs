@@ -80,6 +80,14 @@ impl std::fmt::Debug for Token {
 pub enum Read {
     /// A current value.
     Hit(Payload),
+    /// A current value, with the version the provider gave it when it was stored and how long
+    /// the provider keeps it: what a near cache needs to hold a decoded copy (see
+    /// [`CacheProvider::versions`]).
+    Versioned {
+        payload: Payload,
+        version: u64,
+        ttl_left: Duration,
+    },
     /// No current value; a load may write back under this token.
     Miss(Token),
 }
@@ -89,6 +97,8 @@ pub enum Read {
 pub enum WriteOutcome {
     /// The value is stored.
     Stored,
+    /// The value is stored, as this version (see [`CacheProvider::versions`]).
+    StoredAs(u64),
     /// An invalidation happened after the token was issued: the value would be stale.
     Refused,
     /// The provider keeps nothing (the `none` provider).
@@ -128,6 +138,20 @@ pub trait CacheProvider: Send + Sync + 'static {
             out.push(self.read(key).await?);
         }
         Ok(out)
+    }
+
+    /// For each key, the version of its current value (`None`: no current value), in one
+    /// round trip and without moving any value. Providers that answer it get a near cache: the
+    /// scope keeps decoded values in process and serves one only while the provider says it is
+    /// still the current value. `None`: not supported.
+    async fn versions(&self, _keys: &[Key]) -> Option<Result<Vec<Option<u64>>, ProviderError>> {
+        None
+    }
+
+    /// Whether [`CacheProvider::versions`] is answered (and hits are [`Read::Versioned`],
+    /// stored writes [`WriteOutcome::StoredAs`]).
+    fn has_versions(&self) -> bool {
+        false
     }
 
     /// Stores `payload` under `key` for `ttl`, only if `token` is still current.

@@ -239,6 +239,9 @@ impl CachedScope {
         let core = &self.inner.core;
         let outcome = core.call(core.provider.invalidate(&key)).await;
         core.flights.detach(&key);
+        if let Some(near) = &core.near {
+            near.forget(key.as_str());
+        }
         self.after_invalidation(key.as_str(), outcome)
     }
 
@@ -286,22 +289,26 @@ impl CachedScope {
     fn settle<T: CacheValue>(&self, key: KeyRef<'_>, read: Result<Read, Unavailable>) -> Lookup<T> {
         let m = &self.inner.metrics;
         match read {
-            Ok(Read::Hit(payload)) => match decode::<T>(payload) {
-                Some(value) => {
-                    m.hits.increment(1);
-                    Lookup::Hit(value)
+            Ok(Read::Hit(payload) | Read::Versioned { payload, .. }) => {
+                match decode::<T>(payload) {
+                    Some(value) => {
+                        m.hits.increment(1);
+                        Lookup::Hit(value)
+                    }
+                    None => {
+                        // Written by another build or as another type: drop it, load afresh, and do
+                        // not write back under a token we do not have.
+                        m.decode_failures.increment(1);
+                        let core = Arc::clone(&self.inner.core);
+                        let key = key.to_key();
+                        tokio::spawn(
+                            async move { core.call(core.provider.invalidate(&key)).await },
+                        );
+                        m.misses.increment(1);
+                        Lookup::Miss(None)
+                    }
                 }
-                None => {
-                    // Written by another build or as another type: drop it, load afresh, and do
-                    // not write back under a token we do not have.
-                    m.decode_failures.increment(1);
-                    let core = Arc::clone(&self.inner.core);
-                    let key = key.to_key();
-                    tokio::spawn(async move { core.call(core.provider.invalidate(&key)).await });
-                    m.misses.increment(1);
-                    Lookup::Miss(None)
-                }
-            },
+            }
             Ok(Read::Miss(token)) => {
                 m.misses.increment(1);
                 Lookup::Miss(Some(token))
@@ -331,8 +338,71 @@ impl CachedScope {
             return lookup;
         }
         let core = &self.inner.core;
+        if core.near.is_some() {
+            let mut one = self.lookup_many(std::slice::from_ref(key)).await;
+            return one.pop().expect("one key, one lookup");
+        }
         let read = core.call(core.provider.read(key)).await;
         self.settle(key.as_ref(), read)
+    }
+
+    /// Serves the `remote` keys whose near copy is still the provider's current value: one
+    /// round trip for their versions, no value moved or decoded. Resolved keys leave `remote`; a key whose copy
+    /// is stale is read in full. When the provider cannot answer, the copies are not served:
+    /// the keys are misses that load without writing back, as any read of an unreachable
+    /// provider (G6).
+    async fn lookup_near<T: CacheValue>(
+        &self,
+        near: &crate::near::Near,
+        keys: &[Key],
+        remote: &mut Vec<usize>,
+        out: &mut [Option<Lookup<T>>],
+    ) {
+        let held: Vec<(usize, Arc<crate::near::NearEntry>)> = remote
+            .iter()
+            .filter_map(|&i| near.get(keys[i].as_str()).map(|entry| (i, entry)))
+            .collect();
+        if held.is_empty() {
+            return;
+        }
+        let core = &self.inner.core;
+        let asked: Vec<Key> = held.iter().map(|(i, _)| keys[*i].clone()).collect();
+        let answer = core
+            .call_batch(asked.len(), async {
+                core.provider
+                    .versions(&asked)
+                    .await
+                    .unwrap_or_else(|| Err(crate::ProviderError("no versions".into())))
+            })
+            .await;
+        let m = &self.inner.metrics;
+        match answer {
+            Ok(current) if current.len() == held.len() => {
+                for ((i, entry), version) in held.iter().zip(current) {
+                    let value = (version == Some(entry.version))
+                        .then(|| entry.value.downcast_ref::<T>())
+                        .flatten();
+                    match value {
+                        Some(value) => {
+                            m.hits.increment(1);
+                            m.near_hits.increment(1);
+                            out[*i] = Some(Lookup::Hit(value.clone()));
+                        }
+                        None => near.forget(keys[*i].as_str()),
+                    }
+                }
+            }
+            outcome => {
+                if let Err(reason) = &outcome {
+                    self.count_unavailable(reason);
+                }
+                for (i, _) in &held {
+                    m.misses.increment(1);
+                    out[*i] = Some(Lookup::Miss(None));
+                }
+            }
+        }
+        remote.retain(|&i| out[i].is_none());
     }
 
     async fn lookup_many<T: CacheValue>(&self, keys: &[Key]) -> Vec<Lookup<T>> {
@@ -346,6 +416,9 @@ impl CachedScope {
             }
             out.push(now);
         }
+        if let Some(near) = &core.near {
+            self.lookup_near(near, keys, &mut remote, &mut out).await;
+        }
         if !remote.is_empty() {
             let batch: Vec<Key> = remote.iter().map(|&i| keys[i].clone()).collect();
             match core
@@ -354,7 +427,22 @@ impl CachedScope {
             {
                 Ok(reads) if reads.len() == batch.len() => {
                     for (&i, read) in remote.iter().zip(reads) {
-                        out[i] = Some(self.settle(keys[i].as_ref(), Ok(read)));
+                        let near_copy = match (&core.near, &read) {
+                            (
+                                Some(near),
+                                Read::Versioned {
+                                    version, ttl_left, ..
+                                },
+                            ) => Some((near, *version, *ttl_left)),
+                            _ => None,
+                        };
+                        let lookup = self.settle(keys[i].as_ref(), Ok(read));
+                        if let (Some((near, version, ttl_left)), Lookup::Hit(value)) =
+                            (near_copy, &lookup)
+                        {
+                            near.put(keys[i].as_str(), version, value, ttl_left);
+                        }
+                        out[i] = Some(lookup);
                     }
                 }
                 Ok(_) => {
@@ -528,6 +616,11 @@ impl CachedScope {
             .await
         {
             Ok(WriteOutcome::Refused) => self.inner.metrics.writes_refused.increment(1),
+            Ok(WriteOutcome::StoredAs(version)) => {
+                if let Some(near) = &core.near {
+                    near.put(key.as_str(), version, value, ttl);
+                }
+            }
             Ok(WriteOutcome::Stored | WriteOutcome::Discarded) => {}
             Err(reason) => self.count_unavailable(&reason),
         }

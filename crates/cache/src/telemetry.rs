@@ -13,6 +13,10 @@ pub fn describe_metrics() {
             "Reads answered from the cache (G1), by scope.",
         ),
         (
+            "slod_cache_near_hits_total",
+            "Hits served from a remote provider's near cache after it confirmed their generations (also counted in slod_cache_hits_total), by scope.",
+        ),
+        (
             "slod_cache_misses_total",
             "Reads the cache could not answer, by scope.",
         ),
@@ -67,6 +71,7 @@ pub fn describe_metrics() {
 
 pub(crate) struct ScopeMetrics {
     pub(crate) hits: Counter,
+    pub(crate) near_hits: Counter,
     pub(crate) misses: Counter,
     pub(crate) loads: Counter,
     pub(crate) load_errors: Counter,
@@ -85,6 +90,7 @@ impl ScopeMetrics {
         let c = |name: &'static str| counter!(name, "scope" => scope.to_owned());
         ScopeMetrics {
             hits: c("slod_cache_hits_total"),
+            near_hits: c("slod_cache_near_hits_total"),
             misses: c("slod_cache_misses_total"),
             loads: c("slod_cache_loads_total"),
             load_errors: c("slod_cache_load_errors_total"),

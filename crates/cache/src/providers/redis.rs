@@ -12,6 +12,10 @@
 //! - invalidate: `INCR` the key's counter and `UNLINK` its value; a family: one `INCR`, O(1) in
 //!   the number of keys (no SCAN, no KEYS).
 //!
+//! Each stored value also gets a version (the namespace's write counter, `<ns>#writes`), kept
+//! in the hash and as `<stamp>|<version>` under `<ns>:<scope>:<key>#v`: a near cache asks for
+//! many keys' counters and versions in one MGET (see `near`).
+//!
 //! Counters expire after a week without invalidation (so they do not pile up); a counter that
 //! expired reads as 0 again, which could only revive a stale write from a load that took a week.
 
@@ -50,26 +54,37 @@ for i = 1, #ARGV do
   local current = redis.call('MGET', unpack(KEYS, k + 1, k + n))
   for j = 1, n do if not current[j] then current[j] = '0' end end
   local token = table.concat(current, ',')
-  local value = redis.call('HMGET', KEYS[k], 's', 'd')
-  if value[1] == token and value[2] then out[i] = {1, value[2]} else out[i] = {0, token} end
+  local value = redis.call('HMGET', KEYS[k], 's', 'd', 'w')
+  if value[1] == token and value[2] then
+    out[i] = {1, value[2], tonumber(value[3]) or 0, redis.call('PTTL', KEYS[k])}
+  else
+    out[i] = {0, token, 0, 0}
+  end
   k = k + n + 1
 end
 return out
 ";
 
+/// Stores under the token's stamp, with a version from the namespace's write counter
+/// (`KEYS[2]`), unique across replicas, also kept as `<stamp>|<version>` in the key's version
+/// key (`KEYS[3]`) so that a near cache can check many keys with one MGET: a near copy is the
+/// stored value only while the stored version is still its own. Returns the version, or 0 when
+/// refused.
 const WRITE: &str = r"
-local current = redis.call('MGET', unpack(KEYS, 2))
+local current = redis.call('MGET', unpack(KEYS, 4))
 for i = 1, #current do if not current[i] then current[i] = '0' end end
 if table.concat(current, ',') ~= ARGV[1] then return 0 end
-redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[3])
+local version = redis.call('INCR', KEYS[2])
+redis.call('HSET', KEYS[1], 's', ARGV[1], 'd', ARGV[3], 'w', version)
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
-return 1
+redis.call('SET', KEYS[3], ARGV[1] .. '|' .. version, 'PX', ARGV[2])
+return version
 ";
 
 const INVALIDATE: &str = r"
 redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], ARGV[1])
-if KEYS[2] then redis.call('UNLINK', KEYS[2]) end
+if KEYS[2] then redis.call('UNLINK', unpack(KEYS, 2)) end
 return 1
 ";
 
@@ -82,6 +97,14 @@ pub struct RedisProvider {
     read_many: Script,
     write: Script,
     invalidate: Script,
+}
+
+/// The generations of a stamp or token (`3,0,12`); a counter that is not a number matches
+/// nothing.
+fn parse_generations(text: &str) -> Vec<u64> {
+    text.split(',')
+        .map(|g| g.parse::<u64>().unwrap_or(u64::MAX))
+        .collect()
 }
 
 fn failed(e: redis::RedisError) -> ProviderError {
@@ -121,6 +144,11 @@ impl RedisProvider {
         format!("{}:{}", self.namespace, key.as_str())
     }
 
+    /// The key holding `<stamp>|<version>` of the key's stored value.
+    fn version_key(&self, key: &Key) -> String {
+        format!("{}:{}#v", self.namespace, key.as_str())
+    }
+
     /// The counters a key's values are stamped with: its own, then one per family.
     fn counter_keys(&self, key: &Key) -> Vec<String> {
         std::iter::once(format!("{}:{}#gen", self.namespace, key.as_str()))
@@ -137,11 +165,7 @@ impl RedisProvider {
         }
         let text = String::from_utf8(data)
             .map_err(|_| ProviderError("a token that is not text".into()))?;
-        let generations = text
-            .split(',')
-            .map(|g| g.parse::<u64>().unwrap_or(u64::MAX))
-            .collect();
-        Ok(Read::Miss(Token::new(generations)))
+        Ok(Read::Miss(Token::new(parse_generations(&text))))
     }
 
     fn read_invocation(&self, key: &Key) -> redis::ScriptInvocation<'_> {
@@ -188,11 +212,59 @@ impl CacheProvider for RedisProvider {
                 invocation.key(counter);
             }
         }
-        let raw: Vec<(i64, Vec<u8>)> = invocation
+        let raw: Vec<(i64, Vec<u8>, u64, i64)> = invocation
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(failed)?;
-        raw.into_iter().map(|r| self.answer(r)).collect()
+        raw.into_iter()
+            .map(|(hit, data, version, ttl_left_ms)| {
+                if hit != 1 || version == 0 {
+                    return self.answer((hit, data));
+                }
+                Ok(Read::Versioned {
+                    payload: Payload::Bytes(data.into()),
+                    version,
+                    ttl_left: Duration::from_millis(ttl_left_ms.max(0) as u64),
+                })
+            })
+            .collect()
+    }
+
+    fn has_versions(&self) -> bool {
+        true
+    }
+
+    async fn versions(&self, keys: &[Key]) -> Option<Result<Vec<Option<u64>>, ProviderError>> {
+        // One MGET, atomic: every key's counters, then every key's `<stamp>|<version>`. A
+        // version counts only when its stamp is the counters' current value.
+        let per_key: Vec<Vec<String>> = keys.iter().map(|k| self.counter_keys(k)).collect();
+        let counters = per_key.iter().map(Vec::len).sum::<usize>();
+        let mut names: Vec<String> = per_key.iter().flatten().cloned().collect();
+        names.extend(keys.iter().map(|k| self.version_key(k)));
+        let read: Result<Vec<Option<String>>, _> = redis::cmd("MGET")
+            .arg(&names)
+            .query_async(&mut self.connection.clone())
+            .await;
+        Some(read.map_err(failed).and_then(|values| {
+            if values.len() != names.len() {
+                return Err(ProviderError("versions: a short answer".into()));
+            }
+            let (current, stored) = values.split_at(counters);
+            let mut current = current.iter();
+            Ok(per_key
+                .iter()
+                .zip(stored)
+                .map(|(mine, stored)| {
+                    let token: Vec<&str> = current
+                        .by_ref()
+                        .take(mine.len())
+                        .map(|c| c.as_deref().unwrap_or("0"))
+                        .collect();
+                    let (stamp, version) = stored.as_deref()?.rsplit_once('|')?;
+                    (stamp == token.join(",")).then(|| version.parse().ok())?
+                })
+                .collect())
+        }))
     }
 
     async fn write(
@@ -214,6 +286,8 @@ impl CacheProvider for RedisProvider {
             .collect::<Vec<_>>()
             .join(",");
         let mut invocation = self.write.key(self.value_key(key));
+        invocation.key(format!("{}#writes", self.namespace));
+        invocation.key(self.version_key(key));
         for counter in self.counter_keys(key) {
             invocation.key(counter);
         }
@@ -225,8 +299,8 @@ impl CacheProvider for RedisProvider {
             .invoke_async(&mut self.connection.clone())
             .await
             .map_err(failed)?;
-        Ok(if stored == 1 {
-            WriteOutcome::Stored
+        Ok(if stored > 0 {
+            WriteOutcome::StoredAs(stored as u64)
         } else {
             WriteOutcome::Refused
         })
@@ -238,6 +312,7 @@ impl CacheProvider for RedisProvider {
             .invalidate
             .key(counter)
             .key(self.value_key(key))
+            .key(self.version_key(key))
             .arg(COUNTER_TTL_MS)
             .invoke_async(&mut self.connection.clone())
             .await
