@@ -23,6 +23,9 @@ pub enum Signal {
     /// A system's rolled-up health changed.
     #[serde(rename = "health.changed")]
     HealthChanged(HealthChanged),
+    /// A system was created, or its name, description or dependencies changed.
+    #[serde(rename = "system.changed")]
+    SystemChanged(SystemRef),
     /// A system was deleted with everything that hung off it.
     #[serde(rename = "system.deleted")]
     SystemDeleted(SystemRef),
@@ -179,10 +182,11 @@ pub struct Resync {}
 
 impl Signal {
     /// Every event name, in catalogue order (the OpenAPI description lists them).
-    pub const NAMES: [&'static str; 13] = [
+    pub const NAMES: [&'static str; 14] = [
         "slo.status.changed",
         "slo.objective.deleted",
         "health.changed",
+        "system.changed",
         "system.deleted",
         "incident.changed",
         "maintenance.changed",
@@ -207,16 +211,17 @@ impl Signal {
             Signal::StatusChanged(_) => 0,
             Signal::ObjectiveDeleted(_) => 1,
             Signal::HealthChanged(_) => 2,
-            Signal::SystemDeleted(_) => 3,
-            Signal::IncidentChanged(_) => 4,
-            Signal::MaintenanceChanged(_) => 5,
-            Signal::StreakUpdated(_) => 6,
-            Signal::AchievementUnlocked(_) => 7,
-            Signal::AlertChanged(_) => 8,
-            Signal::SilenceChanged(_) => 9,
-            Signal::NotificationChanged(_) => 10,
-            Signal::Digest(_) => 11,
-            Signal::Resync(_) => 12,
+            Signal::SystemChanged(_) => 3,
+            Signal::SystemDeleted(_) => 4,
+            Signal::IncidentChanged(_) => 5,
+            Signal::MaintenanceChanged(_) => 6,
+            Signal::StreakUpdated(_) => 7,
+            Signal::AchievementUnlocked(_) => 8,
+            Signal::AlertChanged(_) => 9,
+            Signal::SilenceChanged(_) => 10,
+            Signal::NotificationChanged(_) => 11,
+            Signal::Digest(_) => 12,
+            Signal::Resync(_) => 13,
         }]
     }
 
@@ -227,7 +232,7 @@ impl Signal {
             Signal::StatusChanged(s) => Some(&s.system_id),
             Signal::ObjectiveDeleted(s) => Some(&s.system_id),
             Signal::HealthChanged(s) => Some(&s.system_id),
-            Signal::SystemDeleted(s) => Some(&s.system_id),
+            Signal::SystemChanged(s) | Signal::SystemDeleted(s) => Some(&s.system_id),
             Signal::IncidentChanged(s) => Some(&s.system_id),
             Signal::MaintenanceChanged(s) => Some(&s.system_id),
             Signal::StreakUpdated(s) => Some(&s.system_id),
@@ -246,7 +251,7 @@ impl Signal {
             Signal::StatusChanged(p) => serde_json::to_string(p),
             Signal::ObjectiveDeleted(p) => serde_json::to_string(p),
             Signal::HealthChanged(p) => serde_json::to_string(p),
-            Signal::SystemDeleted(p) => serde_json::to_string(p),
+            Signal::SystemChanged(p) | Signal::SystemDeleted(p) => serde_json::to_string(p),
             Signal::IncidentChanged(p) => serde_json::to_string(p),
             Signal::MaintenanceChanged(p) => serde_json::to_string(p),
             Signal::StreakUpdated(p) => serde_json::to_string(p),
@@ -293,6 +298,9 @@ mod tests {
             Signal::HealthChanged(HealthChanged {
                 system_id: "s".into(),
                 status: Health::Unhealthy,
+            }),
+            Signal::SystemChanged(SystemRef {
+                system_id: "s".into(),
             }),
             Signal::SystemDeleted(SystemRef {
                 system_id: "s".into(),
@@ -347,6 +355,7 @@ mod tests {
                 Signal::StatusChanged(_)
                 | Signal::ObjectiveDeleted(_)
                 | Signal::HealthChanged(_)
+                | Signal::SystemChanged(_)
                 | Signal::SystemDeleted(_)
                 | Signal::IncidentChanged(_)
                 | Signal::MaintenanceChanged(_)

@@ -109,6 +109,9 @@ impl Systems {
         let mut work = self.0.begin(Mutation::CreateSystem).await?;
         let system = work.tx().create_system(new, Timestamp::now()).await?;
         timeline::upstreams_moved(&mut work, views, &system.id, &[], true).await?;
+        work.signal(Signal::SystemChanged(SystemRef {
+            system_id: system.id.clone(),
+        }));
         work.commit().await?;
         Ok(system)
     }
@@ -142,6 +145,9 @@ impl Systems {
             .update_system(id.as_str(), patch, Timestamp::now())
             .await?;
         timeline::upstreams_moved(&mut work, views, id.as_str(), &before, true).await?;
+        work.signal(Signal::SystemChanged(SystemRef {
+            system_id: id.to_string(),
+        }));
         work.commit().await?;
         Ok(system)
     }
