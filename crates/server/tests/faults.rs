@@ -571,7 +571,11 @@ async fn sqlite_on_a_full_or_read_only_disk_fails_clearly_and_corrupts_nothing()
     .err()
     .expect("no service on a read-only database");
     let message = format!("{refused:#}");
-    assert!(message.contains("database"), "{message}");
+    // SQLite's own reason, not the pool's timeout that used to hide it.
+    assert!(
+        message.contains("database") && message.contains("unable to open database file"),
+        "{message}"
+    );
     eprintln!("on a read-only mount: {message}");
 
     disk.remount("rw");

@@ -283,6 +283,15 @@ impl Store {
             }
             _ => None,
         };
+        if backend == Backend::Sqlite {
+            // The pool retries a failing connection until its timeout and then reports only
+            // the timeout; one direct connection first says why (a read-only file system, a
+            // directory that does not exist, a full disk).
+            let mut probe =
+                <sqlx::AnyConnection as sqlx::Connection>::connect_with(&connect).await?;
+            probe.execute("PRAGMA journal_mode = WAL").await?;
+            sqlx::Connection::close(probe).await?;
+        }
         let pool = AnyPoolOptions::new()
             .max_connections(options.max_connections.unwrap_or(match backend {
                 Backend::Sqlite => 8,
