@@ -6,6 +6,7 @@
 
 pub mod auth;
 pub mod dashboard;
+pub mod encoded;
 pub mod error;
 pub mod extract;
 pub mod metrics;

@@ -305,6 +305,18 @@ impl Objectives {
             .ok_or_else(|| ServiceError::not_found(ObjectiveId::KIND, id.as_str()))
     }
 
+    /// One objective with its status as JSON, the bytes of its cache entry (nothing copied or
+    /// encoded per request). Errors: not found.
+    pub async fn get_encoded(&self, id: &ObjectiveId) -> ServiceResult<bytes::Bytes> {
+        self.0
+            .views
+            .statuses
+            .objective_entry(id)
+            .await?
+            .and_then(|(entry, index)| crate::views::item_json_bytes(&entry, index))
+            .ok_or_else(|| ServiceError::not_found(ObjectiveId::KIND, id.as_str()))
+    }
+
     /// Every objective of a system with its status.
     pub async fn for_system(&self, system: &SystemId) -> ServiceResult<SystemObjectives> {
         if self.0.views.topology.system(system).await?.is_none() {

@@ -10,11 +10,12 @@ use std::sync::Arc;
 use slod_engine::{BudgetHistory, Objective};
 
 use super::{BulkStatusResponse, CreateObjective, DowntimeList, Objectives, UpdateObjective};
+use crate::http::encoded::EncodedJson;
 use crate::http::error::{ApiResult, ErrorBody};
 use crate::http::extract::{ApiJson, ApiQuery, Id};
 use crate::http::params::{LimitQuery, ListQuery};
 use crate::ids::{ObjectiveId, SystemId};
-use crate::views::{ObjectiveList, ObjectiveStatus, SystemObjectives};
+use crate::views::{json_bytes, ObjectiveList, ObjectiveStatus, SystemObjectives};
 
 /// Systems whose objectives to return.
 #[derive(Deserialize, utoipa::ToSchema)]
@@ -48,8 +49,10 @@ pub async fn list(
 pub async fn get(
     State(objectives): State<Objectives>,
     Id(id): Id<ObjectiveId>,
-) -> ApiResult<Json<ObjectiveStatus>> {
-    Ok(Json(objectives.get(&id).await?))
+) -> ApiResult<EncodedJson> {
+    let mut answer = EncodedJson::default();
+    answer.push(objectives.get_encoded(&id).await?);
+    Ok(answer)
 }
 
 #[utoipa::path(patch, path = "/api/v1/objectives/{id}", tag = "objectives", operation_id = "updateObjective", params(("id" = ObjectiveId, Path)), request_body = UpdateObjective,
@@ -86,8 +89,18 @@ pub async fn for_system(
 pub async fn bulk_status(
     State(objectives): State<Objectives>,
     ApiJson(input): ApiJson<BulkStatusRequest>,
-) -> ApiResult<Json<BulkStatusResponse>> {
-    Ok(Json(objectives.bulk_status(input.system_ids).await?))
+) -> ApiResult<EncodedJson> {
+    let found = objectives.bulk_status(input.system_ids).await?;
+    // `{"systems":{"<id>":[...],...}}`, each array the cache entry's own bytes.
+    let mut answer = EncodedJson::default();
+    answer.push_text("{\"systems\":{");
+    for (i, (id, of_system)) in found.systems.iter().enumerate() {
+        let key = serde_json::to_string(id).map_err(crate::error::ServiceError::internal)?;
+        answer.push_text(format!("{}{key}:", if i == 0 { "" } else { "," }));
+        answer.push(json_bytes(of_system));
+    }
+    answer.push_text("}}");
+    Ok(answer)
 }
 
 #[utoipa::path(get, path = "/api/v1/objectives/{id}/downtime", tag = "objectives", operation_id = "getObjectiveDowntime", params(("id" = ObjectiveId, Path), LimitQuery),

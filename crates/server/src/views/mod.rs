@@ -30,8 +30,8 @@ pub use derivation::DerivationInputs;
 pub use health::HealthView;
 pub use records::{IncidentList, MaintenanceList, RecordPage, Records, SystemIncidents};
 pub use statuses::{
-    compute_statuses, status_signal, ObjectiveList, ObjectiveStatus, ObjectivesOfSystem, Statuses,
-    SystemObjectives,
+    compute_statuses, item_json_bytes, json_bytes, status_signal, ObjectiveList, ObjectiveStatus,
+    ObjectivesOfSystem, Statuses, SystemObjectives,
 };
 pub use topology::{downstream, upstream_first, Graph, Layers, SystemList, Topology};
 

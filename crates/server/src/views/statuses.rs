@@ -55,7 +55,10 @@ pub type SystemObjectives = Arc<ObjectivesOfSystem>;
 #[derive(Debug, Default)]
 pub struct ObjectivesOfSystem {
     items: Vec<ObjectiveStatus>,
+    /// The JSON array of `items`.
     json: OnceLock<Box<RawValue>>,
+    /// The JSON of each item, for `GET /objectives/{id}`.
+    item_json: OnceLock<Vec<Box<RawValue>>>,
 }
 
 impl From<Vec<ObjectiveStatus>> for ObjectivesOfSystem {
@@ -63,8 +66,61 @@ impl From<Vec<ObjectiveStatus>> for ObjectivesOfSystem {
         ObjectivesOfSystem {
             items,
             json: OnceLock::new(),
+            item_json: OnceLock::new(),
         }
     }
+}
+
+/// JSON that cannot fail to encode, or `null` if it ever did (plain structs of strings,
+/// numbers and enums always encode).
+fn raw<T: Serialize + ?Sized>(value: &T) -> Box<RawValue> {
+    serde_json::value::to_raw_value(value)
+        .unwrap_or_else(|_| RawValue::from_string("null".into()).expect("null is JSON"))
+}
+
+impl ObjectivesOfSystem {
+    /// The JSON array of the objectives, encoded at most once per entry.
+    pub fn json(&self) -> &RawValue {
+        self.json.get_or_init(|| raw(&self.items))
+    }
+
+    /// The JSON of the objective at `index`, encoded (or split from the array's JSON) at most
+    /// once per entry.
+    pub fn item_json(&self, index: usize) -> Option<&RawValue> {
+        let items = self.item_json.get_or_init(|| match self.json.get() {
+            Some(array) => serde_json::from_str(array.get())
+                .unwrap_or_else(|_| self.items.iter().map(raw).collect()),
+            None => self.items.iter().map(raw).collect(),
+        });
+        items.get(index).map(AsRef::as_ref)
+    }
+}
+
+/// The JSON array of a system's objectives as bytes shared with the cache entry: an answer
+/// sends them without copying them.
+pub fn json_bytes(objectives: &SystemObjectives) -> bytes::Bytes {
+    struct Array(SystemObjectives);
+    impl AsRef<[u8]> for Array {
+        fn as_ref(&self) -> &[u8] {
+            self.0.json().get().as_bytes()
+        }
+    }
+    bytes::Bytes::from_owner(Array(objectives.clone()))
+}
+
+/// The JSON of one objective of a system's entry, as bytes shared with the entry (`None`:
+/// no objective at `index`).
+pub fn item_json_bytes(objectives: &SystemObjectives, index: usize) -> Option<bytes::Bytes> {
+    struct Item(SystemObjectives, usize);
+    impl AsRef<[u8]> for Item {
+        fn as_ref(&self) -> &[u8] {
+            self.0
+                .item_json(self.1)
+                .map_or(&b"null"[..], |json| json.get().as_bytes())
+        }
+    }
+    objectives.item_json(index)?;
+    Some(bytes::Bytes::from_owner(Item(objectives.clone(), index)))
 }
 
 impl<'de> Deserialize<'de> for ObjectivesOfSystem {
@@ -77,6 +133,7 @@ impl<'de> Deserialize<'de> for ObjectivesOfSystem {
         Ok(ObjectivesOfSystem {
             items,
             json: OnceLock::from(json),
+            item_json: OnceLock::new(),
         })
     }
 }
@@ -86,6 +143,7 @@ impl Clone for ObjectivesOfSystem {
         ObjectivesOfSystem {
             items: self.items.clone(),
             json: self.json.clone(),
+            item_json: self.item_json.clone(),
         }
     }
 }
@@ -100,15 +158,7 @@ impl std::ops::Deref for ObjectivesOfSystem {
 
 impl Serialize for ObjectivesOfSystem {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let json = match self.json.get() {
-            Some(json) => json,
-            None => {
-                let encoded = serde_json::value::to_raw_value(&self.items)
-                    .map_err(serde::ser::Error::custom)?;
-                self.json.get_or_init(|| encoded)
-            }
-        };
-        json.serialize(serializer)
+        self.json().serialize(serializer)
     }
 }
 
@@ -208,6 +258,22 @@ impl Statuses {
                 Ok(store.get_objective(id.as_str()).await?.map(|o| o.system_id))
             })
             .await
+    }
+
+    /// The entry holding one objective and its index there, or `None`: what
+    /// `GET /objectives/{id}` answers from without copying or encoding anything.
+    pub async fn objective_entry(
+        &self,
+        id: &ObjectiveId,
+    ) -> ServiceResult<Option<(SystemObjectives, usize)>> {
+        let Some(system) = self.owner(id).await? else {
+            return Ok(None);
+        };
+        let entry = self.of_system(&system).await?;
+        Ok(entry
+            .iter()
+            .position(|o| o.objective.id == id.as_str())
+            .map(|index| (entry.clone(), index)))
     }
 
     /// One objective with its status, or `None`.
