@@ -61,6 +61,11 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
     let demo = demo(true);
     let client = reqwest::Client::new();
     browser.goto(&format!("{}/", demo.base)).await;
+    assert_eq!(
+        browser.eval("document.visibilityState").await,
+        json!("visible"),
+        "the page is looked at"
+    );
 
     // Overview: every objective, each with a drawn burn-down sparkline.
     let ids: Vec<String> =
@@ -119,7 +124,15 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
                 Duration::from_secs(5),
             )
             .await;
-        assert!(drawn.is_some(), "objective {id} draws its charts");
+        assert!(
+            drawn.is_some(),
+            "objective {id} draws its charts (in flight: {:?}, errors: {:?}, page: {})",
+            browser.in_flight(),
+            browser.errors(),
+            browser
+                .eval("document.getElementById('view').innerText.slice(0, 300)")
+                .await
+        );
     }
     browser.goto(&format!("{}/#/systems/api", demo.base)).await;
     assert!(

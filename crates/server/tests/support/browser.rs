@@ -23,6 +23,9 @@ struct Seen {
     in_flight: HashMap<String, String>,
     /// When the last request ended or started.
     last_network: Option<Instant>,
+    /// The document requests are counted for: a navigation's requests of the page it left
+    /// may be cancelled without an event saying so.
+    loader: Option<String>,
     /// Console errors and uncaught exceptions, as text.
     errors: Vec<String>,
 }
@@ -209,11 +212,16 @@ impl Browser {
         .await;
     }
 
-    /// Opens `url` and waits for the network to be idle. Requests of the page left behind are
-    /// forgotten: a navigation cancels them without always saying so.
+    /// Opens `url` and waits for the network to be idle. Requests of a document left behind
+    /// are not counted: a navigation cancels them without always saying so.
     pub async fn goto(&self, url: &str) {
-        self.seen.lock().unwrap().in_flight.clear();
-        self.call("Page.navigate", json!({"url": url})).await;
+        let navigated = self.call("Page.navigate", json!({"url": url})).await;
+        if let Some(loader) = navigated["loaderId"].as_str() {
+            // A new document (not a same-document hash change): count its requests only.
+            let mut seen = self.seen.lock().unwrap();
+            seen.loader = Some(loader.to_owned());
+            seen.in_flight.clear();
+        }
         self.idle().await;
     }
 
@@ -299,6 +307,17 @@ impl Browser {
             .unwrap()
     }
 
+    /// The requests in flight now (their URLs), but the event stream: for failure messages.
+    pub fn in_flight(&self) -> Vec<String> {
+        self.seen
+            .lock()
+            .unwrap()
+            .in_flight
+            .values()
+            .cloned()
+            .collect()
+    }
+
     /// Every console error and uncaught exception so far.
     pub fn errors(&self) -> Vec<String> {
         self.seen.lock().unwrap().errors.clone()
@@ -329,7 +348,11 @@ fn observe(seen: &mut Seen, event: &Value) {
     match event["method"].as_str().unwrap_or("") {
         "Network.requestWillBeSent" => {
             let url = params["request"]["url"].as_str().unwrap_or("");
-            if !url.contains("/api/v1/signals") {
+            let other_document = seen
+                .loader
+                .as_deref()
+                .is_some_and(|loader| params["loaderId"].as_str() != Some(loader));
+            if !url.contains("/api/v1/signals") && !other_document {
                 seen.in_flight.insert(
                     params["requestId"].as_str().unwrap_or("").to_owned(),
                     url.to_owned(),

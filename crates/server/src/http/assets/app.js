@@ -92,9 +92,12 @@ function minutes(m) {
   return (Math.round(m / 144) / 10) + " d";
 }
 
-function budgetBar(left) {
+// The budget left as a bar, coloured by the objective's own thresholds (percent of the budget
+// consumed at which it warns and at which it is critical).
+function budgetBar(left, thresholds) {
   const clamped = Math.max(0, Math.min(100, left));
-  const colour = clamped > 50 ? "var(--ok)" : clamped > 20 ? "var(--warn)" : "var(--bad)";
+  const consumed = 100 - clamped;
+  const colour = consumed < thresholds.warningPercent ? "var(--ok)" : consumed < thresholds.criticalPercent ? "var(--warn)" : "var(--bad)";
   return el("div", { class: "bar", role: "img", "aria-label": `${pct(left)} of the error budget left` },
     el("div", { style: `width:${clamped}%;background:${colour}` }));
 }
@@ -280,7 +283,9 @@ const overview = {
     const shown = rows.filter(r => !needle || [r.system.name, r.system.id, objectiveLabel(r.objective), words(r.status.tier)]
       .some(text => text.toLowerCase().includes(needle)));
     shown.sort(SORTS[this.parts.sort.value][1]);
-    this.parts.count.textContent = `${shown.length} of ${rows.length} objectives`;
+    const count = `${shown.length} of ${rows.length} objectives`;
+    // A live region: rewritten only when it says something new.
+    if (this.parts.count.textContent !== count) this.parts.count.textContent = count;
     this.parts.list.replaceChildren(...shown.map(r => objectiveRow(r, health[r.system.id], notices[r.system.id] || [])));
     forgetDetachedCharts();
   },
@@ -311,7 +316,7 @@ function objectiveRow({ system, objective, status: s }, health, notices) {
         ` · ${objective.target} % over ${windowLabel(objective)}`)),
     el("div", {},
       el("div", {}, badge(s.tier), s.alerts !== "none" ? [" ", badge(s.alerts, "alert: " + s.alerts)] : null),
-      budgetBar(s.errorBudgetRemainingPercent),
+      budgetBar(s.errorBudgetRemainingPercent, objective.burnRateThresholds),
       el("div", { class: "numbers" }, `budget left ${pct(s.errorBudgetRemainingPercent)} (${minutes(s.errorBudgetRemainingMinutes)} of ${minutes(s.errorBudgetTotalMinutes)}) · availability ${availability(s.currentAvailability, objective.target)}`)),
     el("div", {}, spark, el("div", { class: "numbers" }, `burn 1h ${rate(s.burnRates["1h"])} · 1d ${rate(s.burnRates["1d"])}`)),
     notices.length ? el("div", { class: "notices" }, notices.map(([kind, text]) => el("div", { class: "notice " + kind }, text))) : null);
@@ -319,10 +324,13 @@ function objectiveRow({ system, objective, status: s }, health, notices) {
 
 // ---- Objective page -------------------------------------------------------------------------
 
+const loading = () => el("p", { class: "empty" }, "Loading…");
+
 const objectivePage = {
   mount(root, id) {
     this.id = id;
     this.root = root;
+    root.replaceChildren(loading());
   },
 
   async refresh() {
@@ -338,7 +346,7 @@ const objectivePage = {
     if (!current()) return;
     setCrumbs([system.name, `#/systems/${enc(system.id)}`], [objectiveLabel(o)]);
     const burnDown = el("div", { class: "chart", role: "img", "aria-label": "error budget burn-down over the window, with the ideal line" });
-    const availability = el("div", { class: "chart", role: "img", "aria-label": "availability since the window's start, against the target" });
+    const availabilityChart = el("div", { class: "chart", role: "img", "aria-label": "availability since the window's start, against the target" });
     const windowStart = Date.parse(hist.windowStart);
     const inWindow = maintenances.filter(m => m.status !== "cancelled" && Date.parse(m.endAt) > windowStart && Date.parse(m.startAt) < Date.now());
     const soFar = hist.points[hist.points.length - 1];
@@ -357,7 +365,7 @@ const objectivePage = {
       el("div", { class: "grid2" },
         el("section", { class: "card" }, el("h3", {}, "Error budget burn-down"), burnDown,
           legend([[cssVar("--info"), "budget left"], [cssVar("--dim"), "ideal: spent evenly over the window", true]])),
-        el("section", { class: "card" }, el("h3", {}, "Availability since the window's start"), availability,
+        el("section", { class: "card" }, el("h3", {}, "Availability since the window's start"), availabilityChart,
           legend([[cssVar("--ok"), "availability"], [cssVar("--bad"), "target", true]]))),
       el("div", { class: "grid2" },
         el("section", { class: "card" }, el("h3", {}, "Burn rates against the alert thresholds"), burnRates(s)),
@@ -371,7 +379,7 @@ const objectivePage = {
       { label: "budget left", values: hist.points.map(p => p.remainingPercent), colour: cssVar("--info") },
     ], { y: [-2, 102], unit: " %" });
     const lowest = Math.min(o.target, ...hist.points.map(p => p.availability));
-    lineChart(availability, xs, [
+    lineChart(availabilityChart, xs, [
       { label: "target", values: xs.map(() => o.target), colour: cssVar("--bad"), dash: [4, 4] },
       { label: "availability", values: hist.points.map(p => p.availability), colour: cssVar("--ok") },
     ], { y: [Math.max(0, lowest - (100 - lowest) * 0.2), 100], unit: " %" });
@@ -462,6 +470,7 @@ const systemPage = {
   mount(root, id) {
     this.id = id;
     this.root = root;
+    root.replaceChildren(loading());
   },
 
   async refresh() {
@@ -549,7 +558,7 @@ let view = null, mounted = null;
 
 function report(e) {
   if (e instanceof Unauthorized) return;
-  console.warn("refresh failed", e);
+  console.error("refresh failed", e);
   setLive("cannot reach the API", false);
 }
 
@@ -594,7 +603,8 @@ async function refresh() {
       report(e);
     } finally {
       refreshing = null;
-      if (again) { again = false; scheduleRefresh(); }
+      // Asked for while this one ran (a navigation, a token): run it now, hidden or not.
+      if (again) { again = false; refresh(); }
     }
   })();
   return refreshing;
