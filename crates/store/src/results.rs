@@ -304,6 +304,7 @@ impl Tx {
     ///
     /// A result older than the check's latest (or than the one before it in the batch) is a
     /// conflict, and so is one more than a minute in the future; either way nothing is recorded.
+    /// A result without `at` is recorded at `now`, or at the check's latest if that is later.
     pub async fn record_results(
         &mut self,
         check_id: &str,
@@ -328,7 +329,12 @@ impl Tx {
         let now_ms = ms(now);
         let mut times = Vec::with_capacity(results.len());
         for (i, result) in results.iter().enumerate() {
-            let at = result.at.map_or(now_ms, ms);
+            // A result without a time takes the instant it is recorded: never before the
+            // check's latest, which a writer that took the lock first may have set after
+            // `now` was read (concurrent pushes to one check must not conflict).
+            let at = result
+                .at
+                .map_or_else(|| previous.map_or(now_ms, |p| p.max(now_ms)), ms);
             if at > now_ms + MAX_FUTURE_SKEW_MS {
                 return Err(StoreError::Invalid {
                     field: format!("results[{i}].at"),
