@@ -12,7 +12,89 @@ on_both!(
     objective_routes_and_bad_input,
     bulk_status_answers_every_requested_id,
     refetch_after_every_signal_is_never_stale,
+    budget_history_from_the_first_minute,
 );
+
+/// The burn-down exists as soon as an objective does (it is derived from the timeline, not
+/// from daily snapshots), ends at the current status, drops when an outage is recorded (the
+/// cached curve is refetched fresh), and a bad `points` is a 400 naming it.
+async fn budget_history_from_the_first_minute(db: Db) {
+    let Some(s) = start(db, |_| {}).await else {
+        return;
+    };
+    let check = system_with_check(&s, "checkout", &[]).await;
+    results(
+        &s,
+        &check,
+        json!([{"status": "healthy", "at": minutes_ago(180)}]),
+    )
+    .await;
+    let id = objective(
+        &s,
+        json!({"systemId": "checkout", "target": 99.9, "windowDays": 30}),
+    )
+    .await;
+    let path = format!("/api/v1/objectives/{id}/budget-history?points=5");
+    let (status, history) = s.get(&path).await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    let points = history["points"].as_array().unwrap();
+    assert_eq!(points.len(), 5);
+    assert!(points.iter().all(|p| close(&p["remainingPercent"], 100.0)));
+    assert!(close(&history["errorBudgetTotalMinutes"], 43.2));
+    let (_, default) = s
+        .get(&format!("/api/v1/objectives/{id}/budget-history"))
+        .await;
+    assert_eq!(
+        default["points"].as_array().unwrap().len(),
+        60,
+        "the default"
+    );
+
+    // A 22-minute outage, back-filled: about half the budget, and the cached curve moves.
+    results(
+        &s,
+        &check,
+        json!([
+            {"status": "unhealthy", "at": minutes_ago(50)},
+            {"status": "healthy", "at": minutes_ago(28)},
+        ]),
+    )
+    .await;
+    let (_, history) = s.get(&path).await;
+    let (_, now) = s.get(&format!("/api/v1/objectives/{id}")).await;
+    let last = history["points"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert!(close(&last["consumedMinutes"], 22.0), "{last}");
+    assert!(
+        (last["remainingPercent"].as_f64().unwrap()
+            - now["status"]["errorBudgetRemainingPercent"]
+                .as_f64()
+                .unwrap())
+        .abs()
+            < 0.01,
+        "the last point is the current status: {last} vs {}",
+        now["status"]
+    );
+
+    let before = s.snapshot().await;
+    for bad in ["1", "1001", "0", "x", "-3", "2.5"] {
+        let (status, body) = s
+            .get(&format!(
+                "/api/v1/objectives/{id}/budget-history?points={bad}"
+            ))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "points={bad}: {body}");
+        assert_eq!(body["error"]["details"][0]["field"], "points", "{body}");
+    }
+    let (status, body) = s.get("/api/v1/objectives/nope/budget-history").await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "{body}");
+    assert_eq!(code(&body), "not_found");
+    assert_eq!(s.snapshot().await, before, "bad input changed nothing");
+}
 
 async fn backdated_outage_breaches_and_new_objectives_show_history(db: Db) {
     let Some(s) = start(db, |_| {}).await else {
