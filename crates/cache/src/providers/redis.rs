@@ -19,6 +19,7 @@
 //! Counters expire after a week without invalidation (so they do not pile up); a counter that
 //! expired reads as 0 again, which could only revive a stale write from a load that took a week.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -235,11 +236,19 @@ impl CacheProvider for RedisProvider {
     }
 
     async fn versions(&self, keys: &[Key]) -> Option<Result<Vec<Option<u64>>, ProviderError>> {
-        // One MGET, atomic: every key's counters, then every key's `<stamp>|<version>`. A
-        // version counts only when its stamp is the counters' current value.
+        // One MGET, atomic: every counter the keys are stamped with (a family's once, however
+        // many keys share it), then every key's `<stamp>|<version>`. A version counts only when
+        // its stamp is the counters' current value.
         let per_key: Vec<Vec<String>> = keys.iter().map(|k| self.counter_keys(k)).collect();
-        let counters = per_key.iter().map(Vec::len).sum::<usize>();
-        let mut names: Vec<String> = per_key.iter().flatten().cloned().collect();
+        let mut position: HashMap<&str, usize> = HashMap::new();
+        let mut names: Vec<String> = Vec::new();
+        for counter in per_key.iter().flatten() {
+            position.entry(counter.as_str()).or_insert_with(|| {
+                names.push(counter.clone());
+                names.len() - 1
+            });
+        }
+        let counters = names.len();
         names.extend(keys.iter().map(|k| self.version_key(k)));
         let read: Result<Vec<Option<String>>, _> = redis::cmd("MGET")
             .arg(&names)
@@ -250,15 +259,13 @@ impl CacheProvider for RedisProvider {
                 return Err(ProviderError("versions: a short answer".into()));
             }
             let (current, stored) = values.split_at(counters);
-            let mut current = current.iter();
             Ok(per_key
                 .iter()
                 .zip(stored)
                 .map(|(mine, stored)| {
-                    let token: Vec<&str> = current
-                        .by_ref()
-                        .take(mine.len())
-                        .map(|c| c.as_deref().unwrap_or("0"))
+                    let token: Vec<&str> = mine
+                        .iter()
+                        .map(|c| current[position[c.as_str()]].as_deref().unwrap_or("0"))
                         .collect();
                     let (stamp, version) = stored.as_deref()?.rsplit_once('|')?;
                     (stamp == token.join(",")).then(|| version.parse().ok())?
