@@ -226,11 +226,11 @@ async fn tokens(database: &Database) -> anyhow::Result<Tokens> {
         ..slod_cache::CacheConfig::default()
     })?;
     let views = Views::new(&cache, store.clone(), None)?;
-    Ok(Tokens::new(Core {
+    Ok(Tokens::new(Core::new(
         store,
         views,
-        signals: slod::signals::Signals::default(),
-    }))
+        slod::signals::Signals::default(),
+    )))
 }
 
 async fn token(action: TokenAction) -> anyhow::Result<()> {

@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 
 use crate::config::Config;
 use crate::signals::Signals;
-use crate::state::AppState;
+use crate::state::{AppState, Core, Handles};
 use crate::telemetry;
 use crate::views::Views;
 
@@ -57,15 +57,16 @@ pub async fn build(config: Config) -> anyhow::Result<App> {
              SLOD_CACHE=redis://... so that invalidations and signals reach every replica"
         );
     }
-    let state = AppState {
+    let state = AppState::new(Handles {
         config: Arc::new(config),
+        core: Core::new(store.clone(), views.clone(), signals.clone()),
         store,
         cache,
         views,
         signals,
         metrics,
         outbound: crate::notifications::send::client(),
-    };
+    });
     Ok(App {
         router: crate::router::router(state.clone()),
         state,
