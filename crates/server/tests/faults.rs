@@ -452,8 +452,9 @@ async fn send(
 
 /// SQLite on a 4 MB tmpfs, filled up: writes answer 503 saying the disk is full (never 500),
 /// and once space is freed they work again, earlier data is intact and `PRAGMA
-/// integrity_check` passes. On the same file remounted read-only the service refuses to start,
-/// naming the database, and the file is left intact.
+/// integrity_check` passes. On a copy of the file on a read-only mount the service either refuses
+/// to start with SQLite's reason or serves reads and refuses writes with 503, and the file is
+/// left intact.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_on_a_full_or_read_only_disk_fails_clearly_and_corrupts_nothing() {
     let Some(disk) = Tmpfs::mount("4m") else {
@@ -536,49 +537,79 @@ async fn sqlite_on_a_full_or_read_only_disk_fails_clearly_and_corrupts_nothing()
     assert_eq!(integrity, "ok");
     pool.close().await;
 
-    // Read-only: a mount cannot turn read-only under open files, so the service stops first.
+    // Read-only: a mount cannot turn read-only under open files, and a stopped in-process
+    // server may hold its files a while, so the database is copied to a second tmpfs that is
+    // then remounted read-only with nothing open on it.
     let state = s.state.clone();
     drop(s);
     state.store.close().await;
     drop(state);
-    let stopped = Instant::now();
-    let deadline = stopped + Duration::from_secs(15);
-    loop {
-        let out = std::process::Command::new("mount")
-            .args(["-o", "remount,ro"])
-            .arg(&disk.dir)
-            .output()
-            .unwrap();
-        if out.status.success() {
-            eprintln!(
-                "the files were released {:?} after the stop",
-                stopped.elapsed()
-            );
-            break;
+    let Some(read_only) = Tmpfs::mount("4m") else {
+        return;
+    };
+    let mut copied = Vec::new();
+    for suffix in ["", "-wal", "-shm"] {
+        let from = disk.dir.join(format!("slod.db{suffix}"));
+        if from.exists() {
+            let to = read_only.dir.join(format!("slod.db{suffix}"));
+            std::fs::copy(&from, &to).unwrap();
+            copied.push((to.clone(), std::fs::read(&to).unwrap()));
         }
-        assert!(
-            Instant::now() < deadline,
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let refused = slod::build(slod::Config {
-        database_url: db.clone(),
+    read_only.remount("ro");
+    let ro_db = format!("sqlite://{}", read_only.dir.join("slod.db").display());
+    // SQLite opens a WAL database on a read-only file system only if its -wal and -shm
+    // files are there (they are when the server above had not checkpointed yet). Either the
+    // service refuses to start with SQLite's reason, or it serves reads and refuses writes
+    // with 503 saying the database is read-only.
+    let opened = slod::build(slod::Config {
+        database_url: ro_db.clone(),
         ..slod::Config::default()
     })
-    .await
-    .err()
-    .expect("no service on a read-only database");
-    let message = format!("{refused:#}");
-    // SQLite's own reason, not the pool's timeout that used to hide it.
-    assert!(
-        message.contains("database") && message.contains("unable to open database file"),
-        "{message}"
-    );
-    eprintln!("on a read-only mount: {message}");
-
-    disk.remount("rw");
+    .await;
+    match opened {
+        Err(refused) => {
+            let message = format!("{refused:#}");
+            // SQLite's own reason, not the pool's timeout that used to hide it.
+            assert!(
+                message.contains("database") && message.contains("unable to open database file"),
+                "{message}"
+            );
+            eprintln!("on a read-only mount the service refuses to start: {message}");
+        }
+        Ok(app) => {
+            app.state.store.close().await;
+            drop(app);
+            let ro = start(Db::Sqlite, |c| c.database_url = ro_db.clone())
+                .await
+                .unwrap();
+            let (status, again) = ro.get(&objective).await;
+            assert_eq!(status, StatusCode::OK, "{again}");
+            assert_eq!(again["objective"], before["objective"]);
+            let (status, body) = ro
+                .post(
+                    &format!("/api/v1/checks/{check}/results"),
+                    json!({"status": "healthy"}),
+                )
+                .await;
+            let message = assert_error(
+                status,
+                &body,
+                StatusCode::SERVICE_UNAVAILABLE,
+                "unavailable",
+            );
+            assert!(message.contains("read-only"), "{message}");
+            eprintln!("on a read-only mount reads are served and writes refused: {message}");
+        }
+    }
+    for (file, bytes) in &copied {
+        assert_eq!(
+            &std::fs::read(file).unwrap(),
+            bytes,
+            "{} untouched",
+            file.display()
+        );
+    }
     let s = start(Db::Sqlite, |c| c.database_url = db.clone())
         .await
         .unwrap();

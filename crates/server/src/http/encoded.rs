@@ -1,7 +1,9 @@
-//! Answers assembled from JSON encoded in advance (cached entries keep theirs), sent as the
-//! pieces they are: no copy into one buffer, no encoding per request. A warm bulk-status of
-//! 1,000 systems is then a few hundred bytes of keys and punctuation around 1,000 shared
-//! pieces of the cache's own memory.
+//! Answers assembled from JSON encoded in advance (cached entries keep theirs): no encoding
+//! per request. A one-piece answer (`GET /objectives/{id}`) is sent as the cache entry's own
+//! bytes; a many-piece one (bulk-status: keys and punctuation around 1,000 cached arrays) is
+//! copied once into a buffer of its exact size. Sending the pieces as they are measured 2.4x
+//! slower over a socket than one buffer (BENCHMARKS.md, whole service): the HTTP layer writes
+//! thousands of small frames one by one.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -37,12 +39,17 @@ impl EncodedJson {
 }
 
 impl IntoResponse for EncodedJson {
-    fn into_response(self) -> Response {
-        (
-            [(header::CONTENT_TYPE, "application/json")],
-            Body::new(self),
-        )
-            .into_response()
+    fn into_response(mut self) -> Response {
+        let body = if self.pieces.len() <= 1 {
+            Body::new(self)
+        } else {
+            let mut buffer = Vec::with_capacity(self.len as usize);
+            for piece in self.pieces.drain(..) {
+                buffer.extend_from_slice(&piece);
+            }
+            Body::from(buffer)
+        };
+        ([(header::CONTENT_TYPE, "application/json")], body).into_response()
     }
 }
 

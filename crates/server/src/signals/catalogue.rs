@@ -395,16 +395,18 @@ mod tests {
             status.data_json(),
             r#"{"systemId":"s","objectiveId":"o","budgetRemainingPercent":50.0,"isBreaching":false,"tier":"healthy"}"#
         );
-        assert_eq!(examples()[12].data_json(), "{}");
+        assert_eq!(examples()[3].data_json(), r#"{"systemId":"s"}"#);
+        assert_eq!(examples()[3].system_id(), Some("s"));
+        assert_eq!(examples()[13].data_json(), "{}");
+        assert_eq!(examples()[12].system_id(), None);
         assert_eq!(examples()[11].system_id(), None);
-        assert_eq!(examples()[10].system_id(), None);
         assert_eq!(
-            examples()[10].data_json(),
+            examples()[11].data_json(),
             r#"{"subject":"delivery","id":"d","deleted":false}"#
         );
-        assert_eq!(examples()[9].system_id(), None);
+        assert_eq!(examples()[10].system_id(), None);
         assert_eq!(
-            examples()[8].data_json(),
+            examples()[9].data_json(),
             r#"{"alertId":"a","systemId":"s","objectiveId":null,"kind":"health","severity":"ticket","state":"firing"}"#
         );
     }
