@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 use crate::derive::{derive, Owner, Timelines};
 use crate::intervals::{self, Span};
 use crate::model::{DependencyExclusion, Objective};
-use crate::status::{target_units, HUNDRED_PERCENT};
-use crate::window::{window_at, MINUTE_MS};
+use crate::status::{target_units, window_of, HUNDRED_PERCENT};
+use crate::window::MINUTE_MS;
 use crate::EngineError;
 
 /// Fewest points a history has: the window's start and now.
@@ -76,12 +76,7 @@ pub fn budget_history(
     points: usize,
 ) -> Result<BudgetHistory, EngineError> {
     let points = points.clamp(MIN_POINTS, MAX_POINTS);
-    let window = window_at(
-        objective.window_kind,
-        objective.window_days,
-        objective.time_zone.as_deref(),
-        now,
-    )?;
+    let window = window_of(objective, now)?;
     let now_ms = now.as_millisecond();
     let observed = window.observed;
     let strict = objective.dependency_exclusion == DependencyExclusion::Strict;

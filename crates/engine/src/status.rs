@@ -56,15 +56,20 @@ fn minutes(ms: i64) -> f64 {
     ms as f64 / MINUTE_MS as f64
 }
 
-/// The window of `objective` at `now`, and the range its downtime is derived over: the window
-/// plus the longest burn-rate look-back.
-fn ranges(objective: &Objective, now: Timestamp) -> Result<(Window, Span), EngineError> {
-    let window = window_at(
+/// The window of `objective` at `now`. Errors: an unknown time zone.
+pub(crate) fn window_of(objective: &Objective, now: Timestamp) -> Result<Window, EngineError> {
+    window_at(
         objective.window_kind,
         objective.window_days,
         objective.time_zone.as_deref(),
         now,
-    )?;
+    )
+}
+
+/// The window of `objective` at `now`, and the range its downtime is derived over: the window
+/// plus the longest burn-rate look-back.
+fn ranges(objective: &Objective, now: Timestamp) -> Result<(Window, Span), EngineError> {
+    let window = window_of(objective, now)?;
     let now_ms = now.as_millisecond();
     let longest_burn_ms = BURN_WINDOWS[BURN_WINDOWS.len() - 1].1 * MINUTE_MS;
     Ok((

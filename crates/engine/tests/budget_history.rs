@@ -12,20 +12,9 @@ fn history(
     maintenance: &[MaintenanceWindow],
     points: usize,
 ) -> BudgetHistory {
-    let ups: Vec<Upstream<'_>> = upstreams
-        .iter()
-        .map(|(id, depth, intervals)| Upstream {
-            system_id: id,
-            depth: *depth,
-            intervals,
-        })
-        .collect();
-    let timelines = Timelines {
-        own,
-        upstreams: &ups,
-        maintenance,
-    };
-    budget_history(o, &timelines, now(), points).unwrap()
+    with_timelines(own, upstreams, maintenance, |t| {
+        budget_history(o, t, now(), points).unwrap()
+    })
 }
 
 #[test]

@@ -71,13 +71,14 @@ pub fn self_only(mut o: Objective) -> Objective {
     o
 }
 
-/// Evaluates with the given own timeline, upstreams `(id, depth, intervals)` and maintenance.
-pub fn eval(
-    o: &Objective,
+/// Runs `f` on the timelines made of the own timeline, upstreams `(id, depth, intervals)` and
+/// maintenance.
+pub fn with_timelines<R>(
     own: &[DownInterval],
     upstreams: &[(&str, u32, Vec<DownInterval>)],
     maintenance: &[MaintenanceWindow],
-) -> Evaluation {
+    f: impl FnOnce(&Timelines<'_>) -> R,
+) -> R {
     let ups: Vec<Upstream<'_>> = upstreams
         .iter()
         .map(|(id, depth, intervals)| Upstream {
@@ -86,15 +87,24 @@ pub fn eval(
             intervals,
         })
         .collect();
-    let timelines = Timelines {
+    f(&Timelines {
         own,
         upstreams: &ups,
         maintenance,
-    };
-    Evaluation {
-        status: status(o, &timelines, now()).unwrap(),
-        downtime: downtime(o, &timelines, now(), usize::MAX).unwrap(),
-    }
+    })
+}
+
+/// Evaluates with the given own timeline, upstreams `(id, depth, intervals)` and maintenance.
+pub fn eval(
+    o: &Objective,
+    own: &[DownInterval],
+    upstreams: &[(&str, u32, Vec<DownInterval>)],
+    maintenance: &[MaintenanceWindow],
+) -> Evaluation {
+    with_timelines(own, upstreams, maintenance, |timelines| Evaluation {
+        status: status(o, timelines, now()).unwrap(),
+        downtime: downtime(o, timelines, now(), usize::MAX).unwrap(),
+    })
 }
 
 /// A status and the downtime list, computed for the same instant.

@@ -8,10 +8,10 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{json, Value};
+use serde_json::json;
 
 use crate::support::browser::Browser;
-use crate::support::ADMIN;
+use crate::support::{send, ADMIN};
 
 /// A `slod demo` child process, killed on drop.
 struct Demo {
@@ -170,7 +170,7 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
     assert_ne!(dark_background, light_background, "light and dark differ");
 
     // Live: a failing result posted through the API shows without a reload, within 2 s.
-    let (status, _) = call(
+    let (status, _) = send(
         &client,
         &demo.base,
         "POST",
@@ -178,8 +178,8 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
         json!({"id": "browser", "name": "Browser check"}),
     )
     .await;
-    assert_eq!(status, 201);
-    let (_, check) = call(
+    assert_eq!(status, reqwest::StatusCode::CREATED);
+    let (_, check) = send(
         &client,
         &demo.base,
         "POST",
@@ -188,7 +188,7 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
     )
     .await;
     let check = check["id"].as_str().unwrap().to_owned();
-    call(
+    send(
         &client,
         &demo.base,
         "POST",
@@ -210,7 +210,7 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
         .await
         .is_some());
     let posted = Instant::now();
-    call(
+    send(
         &client,
         &demo.base,
         "POST",
@@ -259,24 +259,6 @@ async fn the_demo_in_a_browser_charts_every_objective_fits_a_phone_and_updates_l
     );
 
     assert_eq!(browser.errors(), Vec::<String>::new(), "no console error");
-}
-
-async fn call(
-    client: &reqwest::Client,
-    base: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let response = client
-        .request(method.parse().unwrap(), format!("{base}{path}"))
-        .bearer_auth(ADMIN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -331,7 +313,7 @@ async fn without_public_reads_the_page_asks_once_for_a_token_and_streams_with_it
     );
     // A signal reaches the authenticated stream: a new incident shows without a reload.
     browser.eval("window.loadedOnce = true").await;
-    call(
+    send(
         &client,
         &demo.base,
         "POST",

@@ -431,25 +431,6 @@ async fn sigterm_under_load_finishes_requests_and_ends_streams() {
     }
 }
 
-/// One request with the admin token, decoded.
-async fn send(
-    client: &Client,
-    base: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (StatusCode, Value) {
-    let response = client
-        .request(method.parse().unwrap(), format!("{base}{path}"))
-        .bearer_auth(ADMIN)
-        .json(&body)
-        .send()
-        .await
-        .unwrap();
-    let status = response.status();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 /// SQLite on a 4 MB tmpfs, filled up: writes answer 503 saying the disk is full (never 500),
 /// and once space is freed they work again, earlier data is intact and `PRAGMA
 /// integrity_check` passes. On a copy of the file on a read-only mount the service either refuses

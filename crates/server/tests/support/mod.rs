@@ -228,6 +228,26 @@ impl TestServer {
     }
 }
 
+/// One request with the admin token and a JSON body to a server at `base` (one the test did
+/// not start in process), decoded.
+pub async fn send(
+    client: &Client,
+    base: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (StatusCode, Value) {
+    let response = client
+        .request(method.parse().unwrap(), format!("{base}{path}"))
+        .bearer_auth(ADMIN)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let status = response.status();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
 async fn decode(response: Response) -> (StatusCode, Value) {
     let status = response.status();
     let text = response.text().await.unwrap();

@@ -324,14 +324,15 @@ function objectiveRow({ system, objective, status: s }, health, notices) {
 
 // ---- Objective page -------------------------------------------------------------------------
 
-const loading = () => el("p", { class: "empty" }, "Loading…");
+// A detail page starts empty ("Loading…") for its id; its refresh fills it.
+function mountDetail(root, id) {
+  this.id = id;
+  this.root = root;
+  root.replaceChildren(el("p", { class: "empty" }, "Loading…"));
+}
 
 const objectivePage = {
-  mount(root, id) {
-    this.id = id;
-    this.root = root;
-    root.replaceChildren(loading());
-  },
+  mount: mountDetail,
 
   async refresh() {
     const id = this.id;
@@ -467,11 +468,7 @@ function settings(o) {
 // ---- System page ----------------------------------------------------------------------------
 
 const systemPage = {
-  mount(root, id) {
-    this.id = id;
-    this.root = root;
-    root.replaceChildren(loading());
-  },
+  mount: mountDetail,
 
   async refresh() {
     const id = this.id;
