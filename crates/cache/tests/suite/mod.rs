@@ -225,6 +225,9 @@ async fn invalidation_during_load(b: &dyn Backend, key: &str, invalidate_family:
         let key = key.to_owned();
         async move { read(&scope, &key, &late, "duplicate").await }
     });
+    // The reader above must have joined B before the replica can store a value of the same
+    // generation (which that reader could then hit instead of joining).
+    tokio::time::sleep(Duration::from_millis(100)).await;
     // On a shared-storage backend the replica misses and loads; in one process it joins B.
     let from_replica = tokio::spawn({
         let replica = replica.clone();
