@@ -5,31 +5,23 @@
 //! slower over a socket than one buffer (BENCHMARKS.md, whole service): the HTTP layer writes
 //! thousands of small frames one by one.
 
-use std::collections::VecDeque;
-use std::convert::Infallible;
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use axum::body::Body;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use http_body::{Frame, SizeHint};
 
-/// A JSON answer made of pieces, with its exact length (sent as `Content-Length`).
+/// A JSON answer made of pieces encoded in advance.
 #[derive(Default)]
 pub struct EncodedJson {
-    pieces: VecDeque<Bytes>,
-    len: u64,
+    pieces: Vec<Bytes>,
+    len: usize,
 }
 
 impl EncodedJson {
     /// Appends `piece`, which must continue the JSON text so far.
     pub fn push(&mut self, piece: Bytes) {
-        self.len += piece.len() as u64;
-        if !piece.is_empty() {
-            self.pieces.push_back(piece);
-        }
+        self.len += piece.len();
+        self.pieces.push(piece);
     }
 
     /// Appends text written here (punctuation, an encoded key).
@@ -40,39 +32,15 @@ impl EncodedJson {
 
 impl IntoResponse for EncodedJson {
     fn into_response(mut self) -> Response {
-        let body = if self.pieces.len() <= 1 {
-            Body::new(self)
+        let body = if self.pieces.len() == 1 {
+            Body::from(self.pieces.remove(0))
         } else {
-            let mut buffer = Vec::with_capacity(self.len as usize);
-            for piece in self.pieces.drain(..) {
-                buffer.extend_from_slice(&piece);
+            let mut buffer = Vec::with_capacity(self.len);
+            for piece in &self.pieces {
+                buffer.extend_from_slice(piece);
             }
             Body::from(buffer)
         };
         ([(header::CONTENT_TYPE, "application/json")], body).into_response()
-    }
-}
-
-impl http_body::Body for EncodedJson {
-    type Data = Bytes;
-    type Error = Infallible;
-
-    fn poll_frame(
-        mut self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, Infallible>>> {
-        let piece = self.pieces.pop_front();
-        if let Some(piece) = &piece {
-            self.len -= piece.len() as u64;
-        }
-        Poll::Ready(piece.map(|piece| Ok(Frame::data(piece))))
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.pieces.is_empty()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.len)
     }
 }
